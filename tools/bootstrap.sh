@@ -26,12 +26,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         python3 -m venv "$VENV"
     fi
     say "installing openstack-ext and test requirements (a minute or two)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check \
-        -r "$TOP/requirements.txt" -r "$TOP/test-requirements.txt" 2>&1 \
-        | grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$TOP" 2>&1 \
-        | grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/python" -c "import nova, swift, openstack_ext" \
-        || { say "installation failed"; exit 1; }
+    log=$VENV/pip.log
+    if ! "$VENV/bin/pip" install --disable-pip-version-check \
+            -r "$TOP/requirements.txt" -r "$TOP/test-requirements.txt" \
+            -e "$TOP" >"$log" 2>&1; then
+        grep -v "^WARNING: Location" "$log" | tail -n 30 >&2
+        say "pip install failed; full log in $log"
+        exit 1
+    fi
+    # Checked from / so that the source tree cannot stand in for the install.
+    (cd / && "$VENV/bin/python" -c "import nova, swift, openstack_ext") \
+        || { say "installation is broken; see $log"; exit 1; }
     echo "$want" > "$stamp"
 fi
