@@ -178,6 +178,9 @@ class NetworkSet(NetworkMap):
     def __contains__(self, address):
         return self.lookup(address) is not None
 
+    def __str__(self):
+        return ', '.join(str(network) for network, _ in self.networks())
+
 
 def forwarded_client(peer, forwarded_for, trusted_proxies):
     """Return the client address of an HTTP request, or ``None``.

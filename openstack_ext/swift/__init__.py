@@ -1,0 +1,4 @@
+"""The Swift half: the ``ip_whitelist`` proxy middleware.
+
+Never imports Nova.
+"""

@@ -1,0 +1,432 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""
+============
+IP Whitelist
+============
+
+Lets a container, or a whole account, be reached only from the addresses
+its owner lists. This is the Operations Guide's ``ip_whitelist`` middleware,
+made safe for a production proxy.
+
+-----
+Rules
+-----
+
+The owner lists addresses or networks in metadata whose name starts with
+``allow-``, exactly as in the guide::
+
+    swift post --meta allow-dev:198.51.100.12 mycontainer
+    swift post --meta "allow-office:203.0.113.0/24 2001:db8:5::/48" mycont
+    swift post --meta allow-vpn:192.0.2.0/28            # on the account
+    swift post --meta allow-dev: mycontainer            # removes the rule
+
+A value holds one or more IPv4/IPv6 addresses or CIDR networks, separated by
+commas or spaces. A network must be written with its host bits clear
+(``10.1.2.3/16`` is refused). A malformed value is answered ``400`` naming
+it, and nothing of that request is stored.
+
+Only the owner (``swift_owner``: a tempauth ``.admin``, a keystone operator
+role, a reseller admin) may set or remove rules; anybody else, including a
+user given write access through an ACL, gets ``403``. Rules are stored as
+system metadata (``X-Container-Sysmeta-Ip-Whitelist-Allow-*``,
+``X-Account-Sysmeta-Ip-Whitelist-Allow-*``), which clients cannot write by
+any other route; the owner sees them back as ``X-Container-Meta-Allow-*``
+(``X-Account-Meta-Allow-*``). Plain ``X-Container-Meta-Allow-*`` metadata
+left by the guide's 2013 middleware still counts, so upgrading keeps old
+containers protected; the owner's next write of that rule moves it.
+
+--------
+Decision
+--------
+
+A request for a container or an object passes when the client address is
+
+1. in ``always_allow``, or
+2. in any rule of the container or of its account (the account's rules
+   cover all its containers; a container's rules add to them).
+
+When neither the container nor the account has a rule, the request passes
+unless ``deny_without_rules`` is set (the guide's strict mode). Otherwise
+the answer is ``403`` with ``deny_message``.
+
+Requests without a container (``/info``, auth, account listings,
+healthcheck) pass untouched. When the rules cannot be read (account or
+container servers failing), the answer is ``503``: never the data.
+
+The rule holds on every path to the data: the check runs on the request
+itself and, by wrapping ``swift.authorize``, on every subrequest made for
+it (SLO and DLO segments, COPY and ``X-Copy-From`` sources, versioned
+writes, symlink targets), judged by the original client's address.
+tempurl, formpost, staticweb, public-read ACLs and s3api cannot skip it.
+
+--------------
+Client address
+--------------
+
+The client is ``REMOTE_ADDR``. ``X-Forwarded-For`` is believed only when
+the direct peer is in ``trusted_proxies``, walking the header right to left
+while the hops are trusted. IPv4-mapped IPv6 (``::ffff:192.0.2.1``, what a
+proxy bound to ``::`` sees) and ``%scope`` are normalised. An address that
+does not parse is denied.
+
+-------------
+Configuration
+-------------
+
+================== ========= ==============================================
+Option             Default   Description
+------------------ --------- ----------------------------------------------
+deny_message       IP Denied Body of the ``403`` answer.
+always_allow       auto      Addresses and networks always allowed.
+                             ``auto`` is the proxy host's own interface
+                             addresses plus 127.0.0.1 and ::1 (not the rest
+                             of 127.0.0.0/8); combine: ``auto, 192.0.2.0/24``.
+                             Empty: nobody is always allowed.
+trusted_proxies    (none)    Load balancers / TLS terminators whose
+                             ``X-Forwarded-For`` is believed.
+deny_without_rules false     ``true``: a container with no rule (and whose
+                             account has none) is closed to everybody but
+                             ``always_allow``.
+================== ========= ==============================================
+
+A bad address or network in ``always_allow`` or ``trusted_proxies`` stops
+the proxy at start with the option and the value named.
+
+The filter goes after the auth middleware (and after tempurl and s3api,
+which sit before auth), and before formpost, staticweb, copy, slo, dlo,
+versioned_writes and symlink: auth sets ``swift.authorize``, which the
+filter wraps, and the later middleware make their subrequests with it::
+
+    [pipeline:main]
+    pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
+               listing_formats bulk tempurl ratelimit s3api authtoken
+               keystoneauth ip_whitelist formpost staticweb copy
+               container-quotas account-quotas slo dlo versioned_writes
+               symlink proxy-logging proxy-server
+
+    [filter:ip_whitelist]
+    use = egg:openstack_ext#ip_whitelist
+    deny_message = You shall not pass!
+    # always_allow = auto
+    # trusted_proxies = 192.0.2.10
+    # deny_without_rules = false
+
+-----------------
+How fast it takes
+-----------------
+
+Rules are read with Swift's container and account info (per-request cache,
+then memcache, then the backend) and parsed once per distinct value. A
+change made through one proxy is seen there at once; other proxies may use
+the old rules until their cached info expires:
+``recheck_container_existence`` / ``recheck_account_existence`` seconds
+(60 by default) in ``[app:proxy-server]``.
+
+Each denial is logged at info level (client, account, container) and
+counted as the ``ip_whitelist.denied`` metric; unreadable rules count as
+``ip_whitelist.unavailable``.
+"""
+
+import functools
+
+from swift.common import constraints
+from swift.common.http import is_success
+from swift.common.registry import register_swift_info
+from swift.common import swob
+from swift.common import utils
+from swift.proxy.controllers import base as proxy_base
+
+from openstack_ext import addresses
+from openstack_ext.swift.local_addresses import local_addresses
+from openstack_ext.swift import pipeline
+
+RULE_PREFIX = 'allow-'
+SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
+SWIFT_SOURCE = 'IPW'
+GONE = (404, 410)  # nothing there, so nothing to protect
+
+
+class RulesUnavailable(Exception):
+    """The rules of a container or account could not be read."""
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_rules(values):
+    """Return ``(NetworkSet, bad entries)`` for a tuple of rule values.
+
+    Cached on the raw values, so each distinct rule set is parsed once.
+    """
+    networks, bad = [], []
+    for value in values:
+        for entry in addresses.split_list(value):
+            try:
+                networks.append(addresses.parse_network(entry))
+            except ValueError:
+                bad.append(entry)
+    return addresses.NetworkSet(networks), tuple(bad)
+
+
+def _rule_values(info):
+    """The ``allow-*`` values of an account or container info dict."""
+    values = [v for k, v in info.get('sysmeta', {}).items()
+              if k.startswith(SYSMETA_PREFIX)]
+    # Plain metadata: rules written under the guide's 2013 middleware.
+    values += [v for k, v in info.get('meta', {}).items()
+               if k.startswith(RULE_PREFIX)]
+    return [v for v in values if v]
+
+
+def _parse_address_list(option, text):
+    """Parse an option's list of networks, naming the option when bad."""
+    networks = []
+    for entry in addresses.split_list(text):
+        if entry == 'auto' and option == 'always_allow':
+            networks.extend(addresses.parse_network(str(a))
+                            for a in local_addresses())
+            continue
+        try:
+            networks.append(addresses.parse_network(entry))
+        except ValueError as error:
+            raise ValueError('ip_whitelist: invalid %s value: %s'
+                             % (option, error))
+    return addresses.NetworkSet(networks)
+
+
+class IPCheckingAuthorize(object):
+    """``swift.authorize`` that also applies the IP rules.
+
+    Subrequests inherit ``swift.authorize``, and with it the original
+    client's address, which their own environment no longer has.
+    """
+
+    def __init__(self, whitelist, client, authorize):
+        self.whitelist = whitelist
+        self.client = client
+        self.authorize = authorize
+
+    def __call__(self, req):
+        denial = self.whitelist.check(req, self.client)
+        if denial is None and self.authorize is not None:
+            denial = self.authorize(req)
+        if denial is None and self.whitelist.changes_rules(req) \
+                and not req.environ.get('swift_owner'):
+            self.whitelist.logger.info(
+                'ip_whitelist: non-owner %s may not change rules on %s',
+                req.remote_user, req.path)
+            denial = swob.HTTPForbidden(
+                request=req, content_type='text/plain',
+                body='Only the owner can change allow-* rules')
+        return denial
+
+
+class IPWhitelistMiddleware(object):
+    """Allow a container or account to be reached only from listed IPs."""
+
+    def __init__(self, app, conf, logger=None):
+        self.app = app
+        self.logger = logger or utils.get_logger(
+            conf, log_route='ip_whitelist', statsd_tail_prefix='ip_whitelist')
+        self.deny_message = conf.get('deny_message', 'IP Denied')
+        self.always_allow = _parse_address_list(
+            'always_allow', conf.get('always_allow', 'auto'))
+        self.trusted_proxies = _parse_address_list(
+            'trusted_proxies', conf.get('trusted_proxies', ''))
+        self.deny_without_rules = utils.config_true_value(
+            conf.get('deny_without_rules', 'false'))
+        if app is not None:
+            self._check_placement(app)
+
+    def _check_placement(self, app):
+        errors, warnings = pipeline.check_running_pipeline(app)
+        for warning in warnings:
+            self.logger.warning('ip_whitelist: %s', warning)
+        if errors:
+            raise ValueError('ip_whitelist: ' + '; '.join(errors))
+
+    def client_address(self, env):
+        """The original client's address, or ``None`` if it is unknown."""
+        authorize = env.get('swift.authorize')
+        if isinstance(authorize, IPCheckingAuthorize) \
+                and authorize.whitelist is self:
+            return authorize.client  # a subrequest of a request we saw
+        return addresses.forwarded_client(
+            env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'),
+            self.trusted_proxies)
+
+    def rules(self, env):
+        """The rules covering the container in ``env``'s path.
+
+        :returns: a NetworkSet, or ``None`` when no rule applies.
+        :raises RulesUnavailable: when they cannot be read.
+        """
+        account = proxy_base.get_account_info(
+            env, self.app, swift_source=SWIFT_SOURCE)
+        if account['status'] in GONE:
+            return None
+        if not is_success(account['status']):
+            raise RulesUnavailable('account status %s' % account['status'])
+        container = proxy_base.get_container_info(
+            env, self.app, swift_source=SWIFT_SOURCE)
+        values = _rule_values(account)
+        if is_success(container['status']):
+            values += _rule_values(container)
+        elif container['status'] not in GONE:
+            raise RulesUnavailable(
+                'container status %s' % container['status'])
+        if not values:
+            return None
+        networks, bad = compile_rules(tuple(sorted(values)))
+        if bad:
+            # Stored before validation existed; the rest still applies.
+            self.logger.warning('ip_whitelist: ignoring invalid rule '
+                                'entries %s for %s', bad, env['PATH_INFO'])
+        return networks
+
+    def check(self, req, client):
+        """Return a denial for ``req`` from ``client``, or ``None``."""
+        try:
+            version, account, container, _obj = req.split_path(1, 4, True)
+        except ValueError:
+            return None
+        if not container or not constraints.valid_api_version(version):
+            return None
+        self.logger.debug('Remote IP: %s', client)
+        if client is not None and client in self.always_allow:
+            return None
+        try:
+            rules = self.rules(req.environ)
+        except RulesUnavailable as error:
+            self.logger.error('ip_whitelist: cannot read rules for '
+                              'Account=%s Container=%s (%s): refusing',
+                              account, container, error)
+            self.logger.increment('unavailable')
+            return swob.HTTPServiceUnavailable(
+                request=req, content_type='text/plain',
+                body='IP whitelist rules are unavailable')
+        if rules is None and not self.deny_without_rules:
+            return None
+        self.logger.debug('Allow IPs: %s', rules)
+        if client is not None and rules is not None and client in rules:
+            return None
+        self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
+                         'Container=%s', client, account, container)
+        self.logger.increment('denied')
+        return swob.HTTPForbidden(request=req, content_type='text/plain',
+                                  body=self.deny_message)
+
+    @staticmethod
+    def _rule_headers(req):
+        """``(meta prefix, sysmeta prefix)`` a rule write would use."""
+        try:
+            _version, _account, container, obj = req.split_path(2, 4, True)
+        except ValueError:
+            return None
+        if obj or req.method not in ('PUT', 'POST'):
+            return None
+        kind = 'container' if container else 'account'
+        return ('x-%s-meta-%s' % (kind, RULE_PREFIX),
+                'x-%s-sysmeta-%s' % (kind, SYSMETA_PREFIX))
+
+    def changes_rules(self, req):
+        prefixes = self._rule_headers(req)
+        return prefixes is not None and any(
+            key.lower().startswith(prefixes[1]) for key in req.headers)
+
+    def translate_rule_writes(self, req):
+        """Move ``allow-*`` metadata writes to sysmeta, validating them.
+
+        :returns: a ``400`` response when a rule is malformed, else None.
+        """
+        prefixes = self._rule_headers(req)
+        if prefixes is None:
+            return None
+        meta, sysmeta = prefixes
+        remove = 'x-remove-' + meta[2:]
+        writes = {}
+        for key, value in req.headers.items():
+            lower = key.lower()
+            if lower.startswith(meta):
+                writes[lower[len(meta):]] = (key, value.strip())
+            elif lower.startswith(remove):
+                writes[lower[len(remove):]] = (key, '')
+        for name, (key, value) in writes.items():
+            error = None
+            if not name or len(meta + name) > constraints.MAX_META_NAME_LENGTH:
+                error = 'invalid rule name %r' % key
+            elif len(value) > constraints.MAX_META_VALUE_LENGTH:
+                error = '%s is longer than %d characters' % (
+                    key, constraints.MAX_META_VALUE_LENGTH)
+            else:
+                bad = compile_rules((value,))[1]
+                if bad:
+                    error = 'invalid %s%s rule: %s' % (
+                        RULE_PREFIX, name, ', '.join(bad))
+            if error:
+                self.logger.info('ip_whitelist: refused %s: %s',
+                                 req.path, error)
+                return swob.HTTPBadRequest(request=req, body=error,
+                                           content_type='text/plain')
+        for name, (key, value) in writes.items():
+            del req.headers[key]
+            req.headers[sysmeta + name] = value
+            # An empty value deletes the guide-era plain metadata copy.
+            req.headers[meta + name] = ''
+        return None
+
+    def show_rules_to_owner(self, env, start_response):
+        """Show stored rules as ``X-*-Meta-Allow-*`` to the owner only."""
+        def start_with_rules(status, headers, exc_info=None):
+            if env.get('swift_owner'):
+                shown = []
+                for key, value in headers:
+                    kind, sep, name = key.lower().partition(
+                        '-sysmeta-' + SYSMETA_PREFIX)
+                    if sep and kind in ('x-container', 'x-account'):
+                        shown.append(('%s-meta-%s%s' % (
+                            kind, RULE_PREFIX, name), value))
+                headers = list(headers) + shown
+            return start_response(status, headers, exc_info)
+        return start_with_rules
+
+    def __call__(self, env, start_response):
+        req = swob.Request(env)
+        client = self.client_address(env)
+        denial = self.check(req, client) or self.translate_rule_writes(req)
+        if denial is not None:
+            return denial(env, start_response)
+        authorize = env.get('swift.authorize')
+        if not (isinstance(authorize, IPCheckingAuthorize)
+                and authorize.whitelist is self):
+            env['swift.authorize'] = IPCheckingAuthorize(
+                self, client, authorize)
+        if req.method in ('GET', 'HEAD'):
+            start_response = self.show_rules_to_owner(env, start_response)
+        return self.app(env, start_response)
+
+
+def filter_factory(global_conf, **local_conf):
+    """paste.deploy filter factory for the ``ip_whitelist`` middleware."""
+    conf = global_conf.copy()
+    conf.update(local_conf)
+    register_swift_info(
+        'ip_whitelist',
+        rule_prefix=RULE_PREFIX,
+        account_rules=True,
+        deny_without_rules=utils.config_true_value(
+            conf.get('deny_without_rules', 'false')))
+
+    def ip_whitelist_filter(app):
+        # Built when the proxy loads its pipeline: a bad option stops it.
+        return IPWhitelistMiddleware(app, conf)
+    return ip_whitelist_filter

@@ -1,0 +1,93 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Where ``ip_whitelist`` must sit in the proxy pipeline, and why.
+
+Used by the middleware at start (a placement that opens a bypass stops the
+proxy) and by ``openstack-ext check-proxy-pipeline``. Middleware are named
+by their Swift entry point names.
+"""
+
+# Left of ip_whitelist, or the whitelist can be skipped:
+#   tempauth, keystoneauth: set swift.authorize; right of us they replace the
+#     wrapped one, and subrequests (SLO segments, COPY sources) lose the check;
+#   tempurl: its swift.authorize allows the whole account to subrequests;
+#   s3api: until it has rewritten /bucket/key the path names no container.
+MUST_PRECEDE = ('s3api', 'tempurl', 'tempauth', 'keystoneauth')
+
+# Right of ip_whitelist, or they lose the client address: they consume the
+# client's request and make subrequests without REMOTE_ADDR, which the
+# whitelist then refuses wherever a rule applies (safe, but broken).
+SHOULD_FOLLOW = ('formpost', 'staticweb', 'copy', 'slo', 'dlo',
+                 'versioned_writes', 'symlink')
+
+# Always in a Swift proxy pipeline (the proxy inserts them when missing), so
+# not finding one right of ip_whitelist means it is left of it.
+ALWAYS_PRESENT = ('copy', 'dlo', 'versioned_writes')
+
+NAMES_BY_MODULE = {
+    'swift.common.middleware.s3api.s3api': 's3api',
+    'swift.common.middleware.tempurl': 'tempurl',
+    'swift.common.middleware.tempauth': 'tempauth',
+    'swift.common.middleware.keystoneauth': 'keystoneauth',
+    'swift.common.middleware.formpost': 'formpost',
+    'swift.common.middleware.staticweb': 'staticweb',
+    'swift.common.middleware.copy': 'copy',
+    'swift.common.middleware.slo': 'slo',
+    'swift.common.middleware.dlo': 'dlo',
+    'swift.common.middleware.versioned_writes.legacy': 'versioned_writes',
+    'swift.common.middleware.versioned_writes.object_versioning':
+        'versioned_writes',
+    'swift.common.middleware.symlink': 'symlink',
+}
+
+MAX_DEPTH = 100  # a pipeline is a few dozen apps; never loop forever
+
+
+def names_right_of(app):
+    """Entry point names of the known middleware in the chain from ``app``.
+
+    Follows each middleware's ``app`` attribute, as Swift's own do
+    (``_app`` for keystonemiddleware's auth_token).
+    """
+    names = []
+    for _step in range(MAX_DEPTH):
+        if app is None:
+            break
+        name = NAMES_BY_MODULE.get(type(app).__module__)
+        if name:
+            names.append(name)
+        app = getattr(app, 'app', None) or getattr(app, '_app', None)
+    return names
+
+
+def placement_problems(left, right):
+    """Return ``(errors, warnings)`` for ip_whitelist between these.
+
+    :param left: names of the middleware before ip_whitelist.
+    :param right: names of the middleware after it.
+    """
+    errors = ['%s must come before ip_whitelist in the pipeline, '
+              'otherwise the whitelist can be bypassed' % name
+              for name in MUST_PRECEDE if name in right]
+    warnings = ['%s should come after ip_whitelist in the pipeline, '
+                'otherwise its requests to containers with rules are '
+                'refused' % name
+                for name in SHOULD_FOLLOW if name in left]
+    return errors, warnings
+
+
+def check_running_pipeline(app):
+    """``(errors, warnings)`` seen from the app right of ip_whitelist."""
+    right = names_right_of(app)
+    left = [name for name in ALWAYS_PRESENT if name not in right]
+    return placement_problems(left, right)
