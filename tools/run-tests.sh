@@ -1,0 +1,33 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: style (hacking, bashate), unit tests,
+# functional tests on a real Swift cluster and in Nova's own fixtures, and
+# the DevStack plugin's tests. Extra arguments go to stestr (a test filter).
+set -euo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$TOP"
+bash tools/bootstrap.sh
+VENV=${OPENSTACK_EXT_VENV:-$TOP/.venv}
+
+echo "== style: flake8 with hacking"
+"$VENV/bin/flake8" openstack_ext tests tools benchmarks
+
+echo "== tests: stestr"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+"$VENV/bin/stestr" run --concurrency "${OPENSTACK_EXT_TEST_CONCURRENCY:-2}" \
+    "$@" 2>&1 | tee "$log" || status=$?
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+count() { sed -n "s/^ - $1: \([0-9]*\).*/\1/p" "$log" | tail -n 1; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+if [ -z "$passed" ]; then
+    echo "stestr printed no totals: treating the run as failed" >&2
+    exit 1
+fi
+if [ "$passed" -eq 0 ]; then
+    echo "no test ran: treating the run as failed" >&2
+    status=1
+fi
+echo "openstack-ext: ${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$status"
