@@ -329,10 +329,11 @@ class IPWhitelistMiddleware(object):
     def _rule_headers(req):
         """``(meta prefix, sysmeta prefix)`` a rule write would use."""
         try:
-            _version, _account, container, obj = req.split_path(2, 4, True)
+            version, _account, container, obj = req.split_path(2, 4, True)
         except ValueError:
             return None
-        if obj or req.method not in ('PUT', 'POST'):
+        if obj or req.method not in ('PUT', 'POST') \
+                or not constraints.valid_api_version(version):
             return None
         kind = 'container' if container else 'account'
         return ('x-%s-meta-%s' % (kind, RULE_PREFIX),
