@@ -74,7 +74,8 @@ def parse_network(text):
         raise ValueError('%r is not an IP network' % (text,)) from None
     if not slash:
         return ipaddress.ip_network(address)
-    if not prefix_text.isdigit():
+    # isdigit() alone admits '²' and other non-ASCII digits.
+    if not (prefix_text.isascii() and prefix_text.isdigit()):
         raise ValueError('%r has an invalid prefix length' % (text,))
     prefix = int(prefix_text)
     if mapped:

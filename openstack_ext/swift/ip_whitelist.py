@@ -69,6 +69,9 @@ itself and, by wrapping ``swift.authorize``, on every subrequest made for
 it (SLO and DLO segments, COPY and ``X-Copy-From`` sources, versioned
 writes, symlink targets), judged by the original client's address.
 tempurl, formpost, staticweb, public-read ACLs and s3api cannot skip it.
+A write to a container whose old versions go to another container
+(``X-Versions-Location``, ``X-History-Location``), and setting such a
+location, also needs the client to be admitted by that container.
 
 --------------
 Client address
@@ -104,14 +107,17 @@ A bad address or network in ``always_allow`` or ``trusted_proxies`` stops
 the proxy at start with the option and the value named.
 
 The filter goes after the auth middleware (and after tempurl and s3api,
-which sit before auth), and before formpost, staticweb, copy, slo, dlo,
-versioned_writes and symlink: auth sets ``swift.authorize``, which the
-filter wraps, and the later middleware make their subrequests with it::
+which sit before auth), and before bulk, formpost, staticweb, copy, slo,
+dlo, versioned_writes and symlink: auth sets ``swift.authorize``, which
+the filter wraps, and the later middleware make their subrequests with it
+(placed before the filter, they would lose the client's address, and their
+requests to containers with rules would be refused). A placement that
+would let requests skip the filter stops the proxy at start::
 
     [pipeline:main]
     pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
-               listing_formats bulk tempurl ratelimit s3api authtoken
-               keystoneauth ip_whitelist formpost staticweb copy
+               listing_formats tempurl ratelimit s3api authtoken
+               keystoneauth ip_whitelist bulk formpost staticweb copy
                container-quotas account-quotas slo dlo versioned_writes
                symlink proxy-logging proxy-server
 
@@ -155,6 +161,8 @@ RULE_PREFIX = 'allow-'
 SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
 SWIFT_SOURCE = 'IPW'
 GONE = (404, 410)  # nothing there, so nothing to protect
+WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
+VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
 
 
 class RulesUnavailable(Exception):
@@ -293,10 +301,49 @@ class IPWhitelistMiddleware(object):
                                 'entries %s for %s', bad, env['PATH_INFO'])
         return networks
 
+    def _allowed(self, env, client):
+        """Whether ``client`` may reach the container in ``env``'s path.
+
+        :raises RulesUnavailable: when the rules cannot be read.
+        """
+        rules = self.rules(env)
+        if rules is None:
+            return not self.deny_without_rules
+        self.logger.debug('Allow IPs: %s', rules)
+        return client is not None and client in rules
+
+    def _versions_containers(self, req, version, account, obj):
+        """Containers a write here also reaches through legacy versioning.
+
+        ``X-Versions-Location`` / ``X-History-Location`` make another
+        container the archive of this one, and versioned_writes reads and
+        writes it with pre-authorised requests that never ask
+        ``swift.authorize``: the client must be admitted there too.
+        """
+        if req.method not in WRITE_METHODS:
+            return []
+        if obj:
+            info = proxy_base.get_container_info(
+                req.environ, self.app, swift_source=SWIFT_SOURCE)
+            location = info.get('sysmeta', {}).get('versions-location') or \
+                info.get('versions')
+            locations = [swob.str_to_wsgi(location)] if location else []
+        else:
+            locations = [req.headers[h] for h in VERSIONS_HEADERS
+                         if req.headers.get(h)]
+        envs = []
+        for location in locations:
+            name = swob.wsgi_unquote(location).split('/')[0]
+            if name:
+                env = dict(req.environ)
+                env['PATH_INFO'] = '/%s/%s/%s' % (version, account, name)
+                envs.append((name, env))
+        return envs
+
     def check(self, req, client):
         """Return a denial for ``req`` from ``client``, or ``None``."""
         try:
-            version, account, container, _obj = req.split_path(1, 4, True)
+            version, account, container, obj = req.split_path(1, 4, True)
         except ValueError:
             return None
         if not container or not constraints.valid_api_version(version):
@@ -305,7 +352,14 @@ class IPWhitelistMiddleware(object):
         if client is not None and client in self.always_allow:
             return None
         try:
-            rules = self.rules(req.environ)
+            denied = None if self._allowed(req.environ, client) \
+                else container
+            if denied is None:
+                for name, env in self._versions_containers(
+                        req, version, account, obj):
+                    if not self._allowed(env, client):
+                        denied = name
+                        break
         except RulesUnavailable as error:
             self.logger.error('ip_whitelist: cannot read rules for '
                               'Account=%s Container=%s (%s): refusing',
@@ -314,13 +368,10 @@ class IPWhitelistMiddleware(object):
             return swob.HTTPServiceUnavailable(
                 request=req, content_type='text/plain',
                 body='IP whitelist rules are unavailable')
-        if rules is None and not self.deny_without_rules:
-            return None
-        self.logger.debug('Allow IPs: %s', rules)
-        if client is not None and rules is not None and client in rules:
+        if denied is None:
             return None
         self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
-                         'Container=%s', client, account, container)
+                         'Container=%s', client, account, denied)
         self.logger.increment('denied')
         return swob.HTTPForbidden(request=req, content_type='text/plain',
                                   body=self.deny_message)

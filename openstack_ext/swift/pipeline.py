@@ -27,7 +27,7 @@ MUST_PRECEDE = ('s3api', 'tempurl', 'tempauth', 'keystoneauth')
 # Right of ip_whitelist, or they lose the client address: they consume the
 # client's request and make subrequests without REMOTE_ADDR, which the
 # whitelist then refuses wherever a rule applies (safe, but broken).
-SHOULD_FOLLOW = ('formpost', 'staticweb', 'copy', 'slo', 'dlo',
+SHOULD_FOLLOW = ('bulk', 'formpost', 'staticweb', 'copy', 'slo', 'dlo',
                  'versioned_writes', 'symlink')
 
 # Always in a Swift proxy pipeline (the proxy inserts them when missing), so
@@ -35,6 +35,7 @@ SHOULD_FOLLOW = ('formpost', 'staticweb', 'copy', 'slo', 'dlo',
 ALWAYS_PRESENT = ('copy', 'dlo', 'versioned_writes')
 
 NAMES_BY_MODULE = {
+    'swift.common.middleware.bulk': 'bulk',
     'swift.common.middleware.s3api.s3api': 's3api',
     'swift.common.middleware.tempurl': 'tempurl',
     'swift.common.middleware.tempauth': 'tempauth',

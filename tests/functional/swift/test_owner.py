@@ -1,0 +1,177 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Who may change rules, who sees them, and malformed rules."""
+
+import json
+
+from tests.functional.swift import base
+from tests.functional.swift import cluster as c
+
+ADMIN, LISTED, OTHER = base.ADMIN, base.LISTED, base.OTHER
+
+ACCOUNT = '/v1/' + c.ACCOUNT
+
+
+class TestRuleOwnership(base.ClusterTestCase):
+    """tester3 acts from 127.0.0.1 (always allowed): only ownership counts.
+
+    The tests share the account ACL: each sets it, none relies on its
+    absence.
+    """
+
+    def _acl(self, acl):
+        self.admin('POST', ACCOUNT, {
+            'X-Account-Access-Control': json.dumps(acl)})
+
+    def _as3(self, method, path, headers=None, body=None):
+        return self.req(method, path, headers, body, ADMIN, c.USER3)
+
+    def _rules(self, path):
+        head = self.admin('HEAD', path)
+        return {k.lower(): v for k, v in head.headers.items()
+                if 'allow' in k.lower() or 'color' in k.lower()}
+
+    def test_container_write_acl_cannot_touch_rules(self):
+        self._acl({})
+        _name, path = self.new_container({
+            'X-Container-Write': c.USER3, 'X-Container-Read': c.USER3,
+            'X-Container-Meta-Allow-Dev': LISTED})
+        before = self._rules(path)
+        self.assertEqual(LISTED, before['x-container-meta-allow-dev'])
+        for headers in ({'X-Container-Meta-Allow-X': '127.0.0.9'},
+                        {'X-Container-Meta-Allow-Dev': ''},
+                        {'X-Remove-Container-Meta-Allow-Dev': 'x'}):
+            self.assertEqual(403, self._as3('POST', path, headers).status)
+        self.assertEqual(before, self._rules(path))
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER))
+        # What the ACL does grant still works.
+        self.assertEqual(201, self._as3('PUT', path + '/o', body=b'x').status)
+        self.assertEqual(200, self._as3('GET', path + '/o').status)
+
+    def test_account_read_write_acl_cannot_touch_rules(self):
+        self._acl({'read-write': [c.USER3]})
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED})
+        before = self._rules(path)
+        # Control: this user may change other container metadata...
+        self.assertEqual(204, self._as3('POST', path, {
+            'X-Container-Meta-Color': 'blue'}).status)
+        # ...but not a rule, and nothing else of that request is stored.
+        for headers in ({'X-Container-Meta-Allow-X': '127.0.0.9'},
+                        {'X-Remove-Container-Meta-Allow-Dev': 'x'},
+                        {'X-Container-Meta-Allow-Dev': ''}):
+            headers['X-Container-Meta-Color'] = 'red'
+            self.assertEqual(403, self._as3('POST', path, headers).status)
+        after = self._rules(path)
+        self.assertEqual(dict(before, **{'x-container-meta-color': 'blue'}),
+                         after)
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER))
+        # Creating a container with a rule is setting a rule.
+        fresh = ACCOUNT + '/by-tester3-%s' % path.rsplit('/', 1)[1]
+        self.assertEqual(403, self._as3('PUT', fresh, {
+            'X-Container-Meta-Allow-X': '127.0.0.9'}).status)
+        self.assertEqual(404, self.admin('HEAD', fresh, expect=404).status)
+        self.assertEqual(201, self._as3('PUT', fresh).status)
+        self.assertEqual(403, self._as3('POST', ACCOUNT, {
+            'X-Account-Meta-Allow-X': '127.0.0.9'}).status)
+        self.assertNotIn('x-account-meta-allow-x', self._rules(ACCOUNT))
+
+    def test_account_admin_acl_is_an_owner(self):
+        # Positive control of the two tests above.
+        self._acl({'admin': [c.USER3]})
+        self.addCleanup(self._acl, {})
+        _name, path = self.new_container()
+        self.assertEqual(204, self._as3('POST', path, {
+            'X-Container-Meta-Allow-Dev': LISTED}).status)
+        self.assertEqual(LISTED, self._rules(path)[
+            'x-container-meta-allow-dev'])
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER))
+
+    def test_rules_shown_to_owners_only(self):
+        self._acl({'read-only': [c.USER3]})
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED})
+        self.admin('POST', ACCOUNT, {'X-Account-Meta-Allow-Office':
+                                     '127.0.0.0/30'})
+        self.addCleanup(self.admin, 'POST', ACCOUNT, {
+            'X-Account-Meta-Allow-Office': ''})
+        owner = self.admin('HEAD', path).headers
+        self.assertEqual(LISTED, owner['X-Container-Meta-Allow-Dev'])
+        self.assertEqual('127.0.0.0/30', self.admin('HEAD', ACCOUNT).headers[
+            'X-Account-Meta-Allow-Office'])
+        for target in (path, ACCOUNT):
+            resp = self._as3('HEAD', target)
+            self.assertEqual(2, resp.status // 100, resp)
+            shown = [k for k in resp.headers if 'allow' in k.lower()
+                     or 'sysmeta' in k.lower()]
+            self.assertEqual([], shown, target)
+
+    def test_sysmeta_cannot_be_written_directly(self):
+        self._acl({'read-write': [c.USER3]})
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED})
+        sysmeta = 'X-Container-Sysmeta-Ip-Whitelist-Allow-Dev'
+        self._as3('POST', path, {sysmeta: OTHER})
+        self.admin('POST', path, {sysmeta: OTHER})
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER))
+        self.assertEqual(LISTED, self._rules(path)[
+            'x-container-meta-allow-dev'])
+
+
+class TestMalformedRules(base.ClusterTestCase):
+
+    def test_bad_values_refused_and_nothing_stored(self):
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED})
+        for bad, named in (('10.0.0.300', '10.0.0.300'),
+                           ('10.1.2.3/16', '10.1.2.3/16'),
+                           ('nonsense', 'nonsense'),
+                           ('127.0.0.3, nonsense', 'nonsense'),
+                           ('127.0.0.0/33', '127.0.0.0/33'),
+                           ('::1/129', '::1/129')):
+            resp = self.admin('POST', path, {
+                'X-Container-Meta-Allow-New': bad,
+                'X-Container-Meta-Color': 'red'}, expect=400)
+            self.assertIn(named.encode(), resp.body)
+        head = self.admin('HEAD', path).headers
+        self.assertNotIn('X-Container-Meta-Color', head)
+        self.assertNotIn('X-Container-Meta-Allow-New', head)
+        self.assertEqual(LISTED, head['X-Container-Meta-Allow-Dev'])
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER))
+        self.assertEqual(204, self.req('GET', path, source=LISTED,
+                                       user=c.OWNER).status)
+
+    def test_container_put_with_bad_rule_creates_nothing(self):
+        path = ACCOUNT + '/bad-put'
+        resp = self.admin('PUT', path, {
+            'X-Container-Meta-Allow-Dev': '10.1.2.3/16'}, expect=400)
+        self.assertIn(b'10.1.2.3/16', resp.body)
+        self.admin('HEAD', path, expect=404)
+
+    def test_account_bad_rule(self):
+        resp = self.admin('POST', ACCOUNT, {
+            'X-Account-Meta-Allow-Office': '192.0.2.1/8',
+            'X-Account-Meta-Color': 'red'}, expect=400)
+        self.assertIn(b'192.0.2.1/8', resp.body)
+        head = self.admin('HEAD', ACCOUNT).headers
+        self.assertNotIn('X-Account-Meta-Color', head)
+        self.assertNotIn('X-Account-Meta-Allow-Office', head)
+
+    def test_good_values_in_loose_spelling_accepted(self):
+        _name, path = self.new_container()
+        self.admin('POST', path, {
+            'X-Container-Meta-Allow-Dev': ' 127.0.0.2 ,,[::1], '})
+        self.assertEqual(204, self.req('GET', path, source=LISTED,
+                                       user=c.OWNER).status)
+        self.assertIPDenied(self.req('GET', path, source=OTHER,
+                                     user=c.OWNER))
