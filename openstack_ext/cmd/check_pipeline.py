@@ -1,0 +1,214 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack-ext check-proxy-pipeline``: is ip_whitelist set up right?
+
+The placement rules are the middleware's own
+(:func:`openstack_ext.swift.pipeline.placement_problems`, which also stops
+the proxy at start on an error), applied to the pipeline as the proxy would
+run it (see :mod:`openstack_ext.cmd.proxy_pipeline`); the options are
+checked by constructing the middleware from them.
+"""
+
+import argparse
+import difflib
+import logging
+
+from openstack_ext.cmd import report
+
+HELP = 'is ip_whitelist placed and configured right in proxy-server.conf?'
+DESCRIPTION = """\
+Read a Swift proxy-server.conf (or proxy-server.conf.d directory) the way
+swift-proxy-server does, including the middleware the proxy inserts on its
+own (gatekeeper, copy, dlo, versioned_writes...), and check the ip_whitelist
+filter:
+
+  * present, once, under any section name (use = egg:openstack_ext#
+    ip_whitelist or paste.filter_factory = openstack_ext.swift.ip_whitelist:
+    filter_factory);
+  * after tempauth/keystoneauth, tempurl and s3api (ERROR: otherwise the
+    whitelist can be bypassed; the proxy refuses to start);
+  * before formpost, staticweb, copy, slo, dlo, versioned_writes and symlink
+    (WARNING: otherwise their requests to protected containers fail);
+  * after cache (WARNING: otherwise every request reads the rules from the
+    backend servers);
+  * its options parse (ERROR: the proxy refuses to start) and are known.
+
+When the placement is wrong it prints the corrected "pipeline =" line."""
+EPILOG = """\
+examples:
+  openstack-ext check-proxy-pipeline /etc/swift/proxy-server.conf
+  openstack-ext check-proxy-pipeline --allow-warnings \
+      /etc/swift/proxy-server.conf.d
+
+exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
+only an error), 2 usage error."""
+
+KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
+                 'deny_without_rules')
+FALSE_VALUES = ('0', 'no', 'n', 'false', 'f', 'off')
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        'check-proxy-pipeline', help=HELP, description=DESCRIPTION,
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='PROXY_SERVER_CONF',
+                        help='proxy-server.conf file or .conf.d directory')
+    parser.add_argument('--allow-warnings', action='store_true',
+                        help='exit 0 when there are warnings but no error')
+    parser.set_defaults(run=run)
+
+
+def _line(filters):
+    return ' '.join(('+' if f.inserted else '') + f.token for f in filters)
+
+
+def _check_placement(rep, loaded, proxy_pipeline, pipeline):
+    """Report placement problems; return True when a fix is needed."""
+    left, right = proxy_pipeline.split_at_ours(loaded.running)
+    errors, warnings = pipeline.placement_problems(left, right)
+    inserted = set(f.kind for f in loaded.running if f.inserted)
+    for text in errors:
+        rep.error(text)
+    for text in warnings:
+        name = text.split()[0]
+        if name in inserted:
+            text += (' (the proxy inserts %s there because the pipeline does '
+                     'not list it: list it right of ip_whitelist)' % name)
+        rep.warning(text)
+    cache_problem = 'memcache' not in left
+    if cache_problem:
+        rep.warning('cache (egg:swift#memcache) should come before '
+                    'ip_whitelist%s: otherwise every request reads the rules '
+                    'from the account and container servers' % (
+                        '' if 'memcache' in right else
+                        ' and is not in the pipeline'))
+    return bool(errors or warnings or cache_problem)
+
+
+def _check_options(rep, options, local):
+    from openstack_ext.swift import ip_whitelist
+    from swift.common import utils
+
+    for key in sorted(local):
+        if key in KNOWN_OPTIONS or key.startswith('log_'):
+            continue
+        guess = difflib.get_close_matches(key, KNOWN_OPTIONS, 1)
+        rep.warning('unknown option %s = %s in the ip_whitelist section: it '
+                    'is ignored%s' % (key, local[key], '; did you mean %s?'
+                                      % guess[0] if guess else ''))
+    quiet = logging.getLogger('openstack_ext.cmd.check')
+    quiet.addHandler(logging.NullHandler())
+    try:
+        # The middleware's own constructor: exactly what the proxy parses.
+        mw = ip_whitelist.IPWhitelistMiddleware(None, options, logger=quiet)
+    except ValueError as error:
+        rep.error('%s: the proxy refuses to start' % error)
+        return
+    strict = options.get('deny_without_rules', 'false').strip().lower()
+    if strict not in utils.TRUE_VALUES and strict not in FALSE_VALUES:
+        rep.warning('deny_without_rules = %s is not a boolean: it is read '
+                    'as false' % options['deny_without_rules'])
+    rep.line('options:')
+    always = options.get('always_allow', 'auto')
+    rep.field('  deny_message', repr(mw.deny_message), 22)
+    rep.field('  always_allow', '%s -> %s' % (
+        always, mw.always_allow or '(nobody)'), 22)
+    rep.field('  trusted_proxies', str(mw.trusted_proxies or '(none)'), 22)
+    rep.field('  deny_without_rules', '%s%s' % (
+        str(mw.deny_without_rules).lower(),
+        ' (a container without rules is closed)' if mw.deny_without_rules
+        else ''), 22)
+
+
+def _propose(rep, loaded, proxy_pipeline, pipeline):
+    token = loaded.ours[0][1].token if loaded.ours else (
+        (loaded.our_sections() or [proxy_pipeline.OURS])[0])
+    fixed = proxy_pipeline.propose(loaded.written, token)
+    left, right = proxy_pipeline.split_at_ours(
+        proxy_pipeline.simulate(fixed))
+    if any(pipeline.placement_problems(left, right)):
+        rep.line('No automatic fix: move the middleware named above by hand.')
+        return
+    if fixed == loaded.written:
+        rep.line('Fix: add cache (use = egg:swift#memcache) before '
+                 'ip_whitelist.')
+        return
+    rep.line('Fix: in [pipeline:main] of %s, use' % loaded.path)
+    rep.line('pipeline = %s %s' % (_line(fixed), loaded.app), 4)
+    running = proxy_pipeline.simulate(fixed)
+    if len(running) > len(fixed):
+        rep.para('%s %s' % (_line(running), loaded.app), 2,
+                 'which the proxy runs as: ')
+    if 'memcache' not in left:
+        rep.line('and add cache (use = egg:swift#memcache) before '
+                 'ip_whitelist', 2)
+    for f in fixed:
+        if 'filter:' + f.token in loaded.sections:
+            continue
+        rep.line('and add the section', 2)
+        text = (proxy_pipeline.OUR_SECTION if f.kind == proxy_pipeline.OURS
+                else '[filter:%s]\nuse = egg:swift#%s' % (f.token, f.kind))
+        for line in text.splitlines():
+            rep.line(line, 4)
+
+
+def run(args, out):
+    # Imported here: a missing swift is reported by main() as such, not
+    # mistaken for a middleware the configuration fails to import.
+    from openstack_ext.cmd import proxy_pipeline
+    from openstack_ext.swift import pipeline
+
+    rep = report.Report(out)
+    rep.field('config', args.config)
+    try:
+        loaded = proxy_pipeline.LoadedPipeline(args.config)
+    except Exception as error:  # whatever stops the proxy loading it
+        rep.error('the proxy cannot load this pipeline: %s' % error)
+        if 'swift.common.middleware.ip_whitelist' in str(error):
+            rep.para('This is the 2013 guide\'s module. Replace its '
+                     'paste.filter_factory line with "use = egg:openstack_ext'
+                     '#ip_whitelist".')
+        return rep.verdict('', args.allow_warnings)
+    if not loaded.is_proxy:
+        rep.error('the pipeline ends in %s, not in Swift\'s proxy app '
+                  '(use = egg:swift#proxy)' % loaded.app)
+        return rep.verdict('', args.allow_warnings)
+    rep.field('pipeline', '%s %s' % (_line(loaded.written), loaded.app))
+    if any(f.inserted for f in loaded.running):
+        rep.field('as run', '%s %s' % (_line(loaded.running), loaded.app))
+        rep.line('(+: inserted by the proxy, not listed)', 18)
+    needs_fix = True
+    if not loaded.ours:
+        defined = loaded.our_sections()
+        rep.error('ip_whitelist is not in the pipeline: no container is '
+                  'protected%s' % ('; [filter:%s] defines it but the '
+                                   'pipeline does not list %s'
+                                   % (defined[0], defined[0])
+                                   if defined else ''))
+    else:
+        index, ours = loaded.ours[0]
+        rep.field('ip_whitelist', '[filter:%s], position %d of %d as the '
+                  'proxy runs it' % (ours.token, index + 1,
+                                     len(loaded.running) + 1))
+        if len(loaded.ours) > 1:
+            rep.error('ip_whitelist is listed %d times: list it once'
+                      % len(loaded.ours))
+        needs_fix = _check_placement(rep, loaded, proxy_pipeline,
+                                     pipeline) or len(loaded.ours) > 1
+        _check_options(rep, loaded.our_options,
+                       loaded.our_section_options)
+    if needs_fix:
+        _propose(rep, loaded, proxy_pipeline, pipeline)
+    return rep.verdict('ip_whitelist is placed and configured correctly',
+                       args.allow_warnings)

@@ -1,0 +1,187 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack-ext check-rule``: would the proxy accept this allow-* rule?
+
+The verdict is the middleware's own (``compile_rules`` and the metadata
+limits it applies to a rule write); the per-entry detail comes from
+:func:`openstack_ext.addresses.parse_network`, which ``compile_rules``
+calls, so the messages are the ones the parser raises.
+"""
+
+import argparse
+import ipaddress
+import re
+
+from openstack_ext import addresses
+from openstack_ext.cmd import report
+
+HELP = 'is this allow-* value valid, and what does it cover?'
+DESCRIPTION = """\
+Check the value of an ip_whitelist rule exactly as the Swift proxy does when
+the owner writes it, and show what it covers. Pass the value alone, or the
+rule as you would give it to "swift post --meta" (allow-NAME:VALUE), or as
+an HTTP header (X-Container-Meta-Allow-NAME: VALUE)."""
+EPILOG = """\
+examples:
+  openstack-ext check-rule 198.51.100.12
+  openstack-ext check-rule "allow-office:203.0.113.0/24 2001:db8:5::/48"
+  openstack-ext check-rule 10.1.2.3/16            # refused: host bits set
+  openstack-ext check-rule allow-dev:10.2.0.0/16 --client 10.2.9.9
+
+exit status: 0 every rule is valid, 1 a rule would be refused (the proxy
+answers 400 and stores nothing), 2 usage error."""
+
+# What "swift post --meta allow-dev:..." sends, and the header spellings.
+_NAMED = re.compile(r'(?:x-(?:container|account)-meta-)?(allow-[^:\s]*)'
+                    r'\s*:(.*)\Z', re.IGNORECASE | re.DOTALL)
+_HEADER_PREFIX = 'x-container-meta-'
+
+
+def _client(text):
+    try:
+        return addresses.parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error))
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        'check-rule', help=HELP, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        'rules', nargs='+', metavar='VALUE',
+        help='an allow-* value, allow-NAME:VALUE, or a metadata header')
+    parser.add_argument(
+        '--client', action='append', default=[], type=_client,
+        metavar='ADDRESS',
+        help='also say whether this client address is covered (repeatable)')
+    parser.set_defaults(run=run)
+
+
+def _size(network):
+    count = network.num_addresses
+    if count == 1:
+        return '1 address'
+    if count <= 2 ** 32:
+        return '{:,} addresses'.format(count)
+    return '2^%d addresses' % (network.max_prefixlen - network.prefixlen)
+
+
+def _normalisations(entry, network):
+    """How the proxy reads *entry* differently from how it is written."""
+    notes = []
+    text = entry.split('/')[0]
+    if text.startswith('[') and text.endswith(']'):
+        notes.append('brackets dropped')
+        text = text[1:-1]
+    if '%' in text:
+        notes.append('scope %%%s dropped' % text.partition('%')[2])
+        text = text.partition('%')[0]
+    if ipaddress.ip_address(text).version != network.version:
+        notes.append('IPv4-mapped IPv6, matched as the IPv4 %s' % (
+            'address' if network.num_addresses == 1 else 'network'))
+    if '/' not in entry:
+        notes.append('a single address (/%d)' % network.max_prefixlen)
+    elif not notes and entry != str(network):
+        notes.append('written %s' % entry)
+    return notes
+
+
+def _describe(entry, network, all_networks):
+    kind = 'IPv%d' % network.version
+    span = (str(network.network_address) if network.num_addresses == 1 else
+            '%s - %s' % (network.network_address, network.broadcast_address))
+    notes = _normalisations(entry, network)
+    if network.prefixlen == 0:
+        notes.append('EVERY %s client: the rule allows everybody' % kind)
+    wider = [other for other in all_networks
+             if other != network and other.version == network.version
+             and network.subnet_of(other)]
+    if wider:
+        notes.append('already inside %s' % wider[0])
+    line = '%-20s %-5s %-25s %s' % (network, kind, _size(network), span)
+    return line, notes
+
+
+def _split(text):
+    """``(rule name or None, value)`` of a command-line argument."""
+    match = _NAMED.match(text.strip())
+    if match:
+        return match.group(1).lower(), match.group(2).strip()
+    return None, text.strip()
+
+
+def check_one(rep, text, clients):
+    from openstack_ext.swift import ip_whitelist
+    from swift.common import constraints
+
+    name, value = _split(text)
+    label = name or 'value'
+    rep.line('%s: %r' % (label, value))
+    if name is not None:
+        header = _HEADER_PREFIX + name
+        if name == ip_whitelist.RULE_PREFIX:
+            rep.error('%s has no name after "allow-": the proxy answers 400 '
+                      '(invalid rule name)' % text.strip())
+            return
+        if len(header) > constraints.MAX_META_NAME_LENGTH:
+            rep.error('the header %s is longer than %d characters'
+                      % (header, constraints.MAX_META_NAME_LENGTH))
+            return
+    if len(value) > constraints.MAX_META_VALUE_LENGTH:
+        rep.error('the value is longer than %d characters (it has %d): split '
+                  'it over several allow-* rules'
+                  % (constraints.MAX_META_VALUE_LENGTH, len(value)))
+        return
+    if not value:
+        rep.line('empty: writing it removes the rule%s' % (
+            ' ' + name if name else ''), 2)
+        return
+    networks, bad = ip_whitelist.compile_rules((value,))
+    if bad:
+        for entry in bad:
+            try:
+                addresses.parse_network(entry)
+            except ValueError as error:
+                rep.error(str(error))
+        rep.para('the proxy answers 400 "invalid %s rule: %s" and stores '
+                 'nothing of that request'
+                 % (name or 'allow-NAME', ', '.join(bad)), 2)
+        return
+    entries = addresses.split_list(value)
+    parsed = [addresses.parse_network(entry) for entry in entries]
+    rep.line('valid: %d network%s' % (len(parsed),
+                                      '' if len(parsed) == 1 else 's'), 2)
+    for entry, network in zip(entries, parsed):
+        line, notes = _describe(entry, network, parsed)
+        rep.line(line, 4)
+        for note in notes:
+            rep.line('- ' + note, 6)
+    for client in clients:
+        match = networks.lookup(client)
+        rep.line('client %s: %s' % (client, 'covered by %s' % match[0]
+                                    if match else 'NOT covered'), 2)
+
+
+def run(args, out):
+    rep = report.Report(out)
+    for text in args.rules:
+        check_one(rep, text, args.client)
+    if rep.errors:
+        return rep.verdict('')
+    rep.para('A container with rules, or whose account has rules, answers '
+             '403 to every other client except the proxy\'s always_allow '
+             'addresses. Set a rule as the owner: swift post --meta '
+             '"allow-NAME:VALUE" CONTAINER (no CONTAINER: the account).')
+    return rep.verdict('the proxy accepts %s' % (
+        'this rule' if len(args.rules) == 1 else 'these rules'))

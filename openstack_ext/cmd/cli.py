@@ -1,0 +1,70 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The ``openstack-ext`` command: answers before a change goes live.
+
+Each verb lives in its own module and imports Nova-side or Swift-side code
+only when it runs, so the command works in a nova-only or a swift-only
+environment for the verbs that concern it.
+"""
+
+import argparse
+import sys
+
+from openstack_ext.cmd import check_pipeline
+from openstack_ext.cmd import check_rule
+from openstack_ext.cmd import explain_pool
+from openstack_ext.cmd import report
+
+DESCRIPTION = """\
+Ask what openstack-ext would do, before you deploy a change:
+
+  explain-pool          which Nova IP pool (and hosts) a client address gets
+  check-proxy-pipeline  is ip_whitelist placed and configured right in a
+                        Swift proxy-server.conf
+  check-rule            is an allow-* container/account rule valid, and what
+                        it covers
+
+Run "openstack-ext VERB --help" for each verb's options and examples."""
+EPILOG = """\
+exit status: 0 no problem, 1 a problem was found (so that the command can
+gate a deployment pipeline), 2 usage error. Run explain-pool where nova.conf
+is readable (it needs oslo.config, not Nova), check-proxy-pipeline and
+check-rule in the Swift proxy's environment (they need swift)."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='openstack-ext', description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
+    subparsers.required = True
+    for verb in (explain_pool, check_pipeline, check_rule):
+        verb.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None, out=None):
+    """Run the command; return its exit status (see ``--help``)."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args, out)
+    except ImportError as error:
+        # e.g. check-proxy-pipeline in nova's environment, without swift.
+        out.write('ERROR: %s: %s\nRun this verb in the environment of the '
+                  'service it checks.\n' % (args.verb, error))
+        return report.PROBLEMS
+
+
+if __name__ == '__main__':
+    sys.exit(main())
