@@ -1,0 +1,239 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A Nova cloud with IP-pool computes, in Nova's own functional fixtures.
+
+Real nova-api (through wsgi-intercept, with the api-paste.ini shipped with
+Nova, plus ``ip_pool_stamp`` where a test class deploys it), conductor,
+scheduler with :class:`ClientNetworkPoolFilter`, placement and fake-driver
+computes. Clients reach nova-api through one load balancer: their requests
+carry the X-Forwarded-For header it would append.
+
+Every scenario lures the scheduler out of the expected pool: the
+:class:`LureWeigher` ranks every host outside it first, so a host outside
+the pool is chosen whenever the filter lets one through.
+"""
+
+import configparser
+import importlib.metadata
+import os
+import re
+
+import fixtures
+from nova import context as nova_context
+from nova import objects
+from nova.scheduler import weights
+from nova.tests.functional.api import client
+from nova.tests.functional import integrated_helpers
+from oslo_middleware import http_proxy_to_wsgi
+from paste.deploy import loadwsgi
+
+# Registers the [ip_pools] options on Nova's CONF, as the scheduler does.
+from openstack_ext.nova import pool_filter  # noqa: F401
+from openstack_ext.nova import pools
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+STAMP_SNIPPET = os.path.join(TOP, 'etc', 'nova', 'api-paste-ip-pool-stamp.ini')
+FILTER = 'ClientNetworkPoolFilter'
+SECRET = 'functional-test-stamp-secret-0123456789'
+GUIDE_NETWORKS = ['10.1.0.0/16=doc', '10.2.0.0/16=ops',
+                  '2001:db8:1::/48=doc', '10.3.0.0/16=qa']
+# Where a test's landing hosts are recorded, if set (for the issue's note).
+LANDINGS_FILE = os.environ.get('OPENSTACK_EXT_LANDINGS')
+
+
+class LureWeigher(weights.BaseHostWeigher):
+    """Rank the hosts in ``lured`` above all others."""
+
+    lured = frozenset()
+
+    def _weigh_object(self, host_state, weight_properties):
+        return 1.0 if host_state.host in self.lured else 0.0
+
+
+class ClientBehindProxy(client.TestOpenStackClient):
+    """An API client whose requests arrive through a load balancer.
+
+    ``forwarded_for`` is the X-Forwarded-For value nova-api receives: what
+    the client sent, if anything, then the address the balancer appended.
+    """
+
+    def __init__(self, forwarded_for, *args, **kwargs):
+        super(ClientBehindProxy, self).__init__(*args, **kwargs)
+        self.forwarded_for = forwarded_for
+
+    def request(self, url, method='GET', body=None, headers=None):
+        headers = dict(headers or {})
+        headers.setdefault('X-Forwarded-For', self.forwarded_for)
+        return super(ClientBehindProxy, self).request(
+            url, method=method, body=body, headers=headers)
+
+
+def nova_api_paste():
+    """The api-paste.ini that the nova distribution installs."""
+    for path in importlib.metadata.distribution('nova').files:
+        if path.name == 'api-paste.ini':
+            return str(path.locate())
+    raise RuntimeError('nova ships no api-paste.ini')
+
+
+def stamped_api_paste(directory):
+    """Write Nova's api-paste.ini merged with our snippet; return its path.
+
+    The snippet's sections replace Nova's, so the test runs the pipeline
+    lines we tell operators to use.
+    """
+    snippet = configparser.ConfigParser(interpolation=None)
+    snippet.read(STAMP_SNIPPET)
+    with open(nova_api_paste()) as f:
+        text = f.read()
+    for section in snippet.sections():
+        body = ''.join('%s = %s\n' % item for item in snippet[section].items())
+        header = '[%s]\n' % section
+        pattern = re.compile(r'^\[%s\]\n(?:[^\[\n].*\n|\n)*' % re.escape(
+            section), re.MULTILINE)
+        replaced, count = pattern.subn(lambda m: header + body + '\n', text)
+        text = replaced if count else text + '\n' + header + body
+    path = os.path.join(directory, 'api-paste.ini')
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
+    """Computes doc-1, doc-2, ops-1 and dev-1 behind the pool filter."""
+
+    compute_driver = 'fake.MediumFakeDriver'
+    hosts = ('doc-1', 'doc-2', 'ops-1', 'dev-1')
+    pool_hosts = {'doc': {'doc-1', 'doc-2'}, 'ops': {'ops-1'},
+                  'dev': {'dev-1'}, 'qa': set()}
+    # Deploy ip_pool_stamp in nova-api.
+    stamp = True
+    pool_options = dict(client_networks=GUIDE_NETWORKS, default_pool='dev',
+                        trusted_proxy_hops=1, stamp_secret=SECRET)
+
+    def setUp(self):
+        # nova-api and the scheduler read these when the base class starts
+        # them, so they are set first.
+        self.useFixture(fixtures.MockPatchObject(
+            LureWeigher, 'lured', frozenset()))
+        self.flags(group='ip_pools', **self.pool_options)
+        self.flags(available_filters=[
+            'nova.scheduler.filters.all_filters',
+            'openstack_ext.nova.pool_filter.ClientNetworkPoolFilter'],
+            enabled_filters=['ComputeFilter', FILTER],
+            weight_classes=['%s.LureWeigher' % __name__],
+            group='filter_scheduler')
+        # Registered by the middleware only when it is built.
+        from nova import conf as nova_conf
+        nova_conf.CONF.register_opts(http_proxy_to_wsgi.OPTS,
+                                     group='oslo_middleware')
+        self.flags(enable_proxy_headers_parsing=True, group='oslo_middleware')
+        paste = nova_api_paste()
+        if self.stamp:
+            paste = stamped_api_paste(
+                self.useFixture(fixtures.TempDir()).path)
+        self.flags(api_paste_config=paste, group='wsgi')
+        # Importing swift (its tests share the stestr worker) replaces
+        # paste.deploy's ConfigLoader with one that adds __name__ to every
+        # section, which Nova's urlmap takes for a path to load, forever.
+        self.useFixture(fixtures.MonkeyPatch(
+            'paste.deploy.loadwsgi.ConfigLoader', next(
+                cls for cls in loadwsgi.ConfigLoader.__mro__
+                if cls.__module__ == loadwsgi.__name__)))
+        super(PoolTestCase, self).setUp()
+        for host in self.hosts:
+            self._start_compute(host)
+        self.image = self.glance.auto_disk_config_enabled_image['id']
+        self.flavor = self.api.get_flavors()[0]['id']
+
+    def client_from(self, forwarded_for, admin=False, project=None):
+        """A client of ours (or an admin of another project) at an address."""
+        api = ClientBehindProxy(
+            forwarded_for, 'admin' if admin else 'fake',
+            self.api_fixture.base_url,
+            project_id=project or self.api_fixture.project_id,
+            roles=['reader', 'member'] + (['admin'] if admin else []))
+        api.microversion = self.microversion
+        return api
+
+    def admin_from(self, forwarded_for):
+        """An admin of another project, at *forwarded_for*."""
+        return self.client_from(forwarded_for, admin=True,
+                                project='admin-project')
+
+    def boot(self, api, expected_state='ACTIVE', hints=None,
+             hints_key='os:scheduler_hints', **server):
+        """Create a server through *api*; wait for *expected_state*."""
+        body = {'server': dict(
+            self._build_server(image_uuid=self.image, flavor_id=self.flavor,
+                               networks='none'), **server)}
+        if hints is not None:
+            body[hints_key] = hints
+        created = api.post_server(body)
+        return self._wait_for_state_change(created, expected_state)
+
+    def lure_away_from(self, pool):
+        """Rank every host outside *pool* first from now on."""
+        LureWeigher.lured = frozenset(self.hosts) - self.pool_hosts[pool]
+
+    def force_down(self, host):
+        """Mark the (stopped) compute of *host* down, for evacuation."""
+        [service] = self.admin_api.get_services(binary='nova-compute',
+                                                host=host)
+        self.admin_api.put_service(service['id'], {'forced_down': True})
+
+    def evacuate_fresh_server(self, owner, scenario, pool='doc'):
+        """Boot a server in *pool* through *owner*, then evacuate it.
+
+        A fresh server, because the fake driver refuses to evacuate to a
+        host that still tracks the instance from an earlier move.
+        """
+        server = self.boot(owner)
+        host = self.assertInPool(server, pool, scenario + '_boot')
+        self.computes[host].stop()
+        self.force_down(host)
+        self._evacuate_server(server)
+        return self.assertMovedWithinPool(server, host, scenario, pool)
+
+    def forget_stamp(self, server):
+        """Drop the server's stamp, as if created before ip_pool_stamp."""
+        spec = objects.RequestSpec.get_by_instance_uuid(
+            nova_context.get_admin_context(), server['id'])
+        spec.scheduler_hints = {key: value for key, value
+                                in spec.scheduler_hints.items()
+                                if key != pools.HINT}
+        spec.save()
+
+    def assertMovedWithinPool(self, server, source, scenario, pool='doc'):
+        """Assert that *server* left *source* for another host of *pool*."""
+        host = self.assertInPool(server, pool, scenario)
+        self.assertNotEqual(source, host, '%s did not move' % scenario)
+        return host
+
+    def assertInPool(self, server, pool, scenario):
+        """Assert that *server* is on a host of *pool*; return the host."""
+        host = self.landed_on(server, scenario, pool)
+        self.assertIn(host, self.pool_hosts[pool],
+                      '%s: landed on %s, outside pool %s'
+                      % (scenario, host, pool))
+        return host
+
+    def landed_on(self, server, scenario, pool='(any)'):
+        """The host of *server*, recorded for the issue's note."""
+        host = self.api.get_server(server['id'])['OS-EXT-SRV-ATTR:host']
+        if LANDINGS_FILE:
+            with open(LANDINGS_FILE, 'a') as f:
+                f.write('%s.%s | %s | %s\n' % (
+                    type(self).__name__, scenario, pool, host))
+        return host
