@@ -163,10 +163,15 @@ SWIFT_SOURCE = 'IPW'
 GONE = (404, 410)  # nothing there, so nothing to protect
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
+S3_SEGMENTS_SUFFIX = '+segments'  # s3api's MULTIUPLOAD_SUFFIX
 
 
 class RulesUnavailable(Exception):
     """The rules of a container or account could not be read."""
+
+
+class NoRulesHolder(Exception):
+    """An object request names an account or container that is gone."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -252,15 +257,33 @@ class IPWhitelistMiddleware(object):
             'trusted_proxies', conf.get('trusted_proxies', ''))
         self.deny_without_rules = utils.config_true_value(
             conf.get('deny_without_rules', 'false'))
+        self.misplaced = None
+        self._pipeline_checked = False
         if app is not None:
-            self._check_placement(app)
+            # What can be seen of the pipeline now: a bad placement stops
+            # the proxy at start.
+            errors, _warnings = pipeline.check_running_pipeline(app)
+            if errors:
+                raise ValueError('ip_whitelist: ' + '; '.join(errors))
 
-    def _check_placement(self, app):
-        errors, warnings = pipeline.check_running_pipeline(app)
+    def _check_loaded_pipeline(self):
+        """Check the whole pipeline, which Swift lists once it is loaded.
+
+        Catches what the start-up check cannot see past (a middleware that
+        keeps its next app in an unusual attribute): requests that the rules
+        would judge are then refused.
+        """
+        self._pipeline_checked = True
+        apps = getattr(self, '_pipeline', None)
+        if not apps:
+            return  # not loaded by Swift's loadapp
+        errors, warnings = pipeline.check_loaded_pipeline(apps, self)
         for warning in warnings:
             self.logger.warning('ip_whitelist: %s', warning)
         if errors:
-            raise ValueError('ip_whitelist: ' + '; '.join(errors))
+            self.misplaced = '; '.join(errors)
+            self.logger.error('ip_whitelist: %s: refusing every container '
+                              'and object request', self.misplaced)
 
     def client_address(self, env):
         """The original client's address, or ``None`` if it is unknown."""
@@ -272,26 +295,25 @@ class IPWhitelistMiddleware(object):
             env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'),
             self.trusted_proxies)
 
-    def rules(self, env):
+    def rules(self, env, for_object=False):
         """The rules covering the container in ``env``'s path.
 
+        :param for_object: the request reads or writes an object, which
+            object servers serve whatever the account and container
+            databases say: a gone account or container cannot vouch for it.
         :returns: a NetworkSet, or ``None`` when no rule applies.
         :raises RulesUnavailable: when they cannot be read.
+        :raises NoRulesHolder: an object request in a gone account or
+            container.
         """
         account = proxy_base.get_account_info(
             env, self.app, swift_source=SWIFT_SOURCE)
-        if account['status'] in GONE:
+        values = self._info_rules(account, 'account', for_object)
+        if values is None:
             return None
-        if not is_success(account['status']):
-            raise RulesUnavailable('account status %s' % account['status'])
         container = proxy_base.get_container_info(
             env, self.app, swift_source=SWIFT_SOURCE)
-        values = _rule_values(account)
-        if is_success(container['status']):
-            values += _rule_values(container)
-        elif container['status'] not in GONE:
-            raise RulesUnavailable(
-                'container status %s' % container['status'])
+        values += self._info_rules(container, 'container', for_object) or []
         if not values:
             return None
         networks, bad = compile_rules(tuple(sorted(values)))
@@ -301,44 +323,79 @@ class IPWhitelistMiddleware(object):
                                 'entries %s for %s', bad, env['PATH_INFO'])
         return networks
 
-    def _allowed(self, env, client):
+    @staticmethod
+    def _info_rules(info, kind, for_object):
+        """Rule values of an info dict; ``None`` when it does not exist."""
+        status = info['status']
+        if is_success(status):
+            return _rule_values(info)
+        if status in GONE:
+            if for_object:
+                raise NoRulesHolder(kind)
+            return None
+        raise RulesUnavailable('%s status %s' % (kind, status))
+
+    def _allowed(self, env, client, for_object=False):
         """Whether ``client`` may reach the container in ``env``'s path.
 
-        :raises RulesUnavailable: when the rules cannot be read.
+        :raises: as :meth:`rules`.
         """
-        rules = self.rules(env)
+        rules = self.rules(env, for_object)
         if rules is None:
             return not self.deny_without_rules
         self.logger.debug('Allow IPs: %s', rules)
         return client is not None and client in rules
 
-    def _versions_containers(self, req, version, account, obj):
-        """Containers a write here also reaches through legacy versioning.
+    def _linked_containers(self, req, version, account, container, obj):
+        """Other containers whose rules this request must also pass.
 
-        ``X-Versions-Location`` / ``X-History-Location`` make another
-        container the archive of this one, and versioned_writes reads and
-        writes it with pre-authorised requests that never ask
-        ``swift.authorize``: the client must be admitted there too.
+        * ``C+segments`` holds the parts of s3api multipart uploads to
+          ``C``: the data of ``C``, so ``C``'s rules apply to it.
+        * ``X-Versions-Location`` / ``X-History-Location`` make another
+          container the archive of this one, and versioned_writes reads and
+          writes it with pre-authorised requests that never ask
+          ``swift.authorize``: a write here, or setting such a location,
+          needs the client to be admitted there too.
         """
-        if req.method not in WRITE_METHODS:
-            return []
-        if obj:
-            info = proxy_base.get_container_info(
-                req.environ, self.app, swift_source=SWIFT_SOURCE)
-            location = info.get('sysmeta', {}).get('versions-location') or \
-                info.get('versions')
-            locations = [swob.str_to_wsgi(location)] if location else []
-        else:
-            locations = [req.headers[h] for h in VERSIONS_HEADERS
-                         if req.headers.get(h)]
+        names = []
+        if container.endswith(S3_SEGMENTS_SUFFIX):
+            names.append(container[:-len(S3_SEGMENTS_SUFFIX)])
+        if req.method in WRITE_METHODS:
+            if obj:
+                info = proxy_base.get_container_info(
+                    req.environ, self.app, swift_source=SWIFT_SOURCE)
+                location = info.get('sysmeta', {}).get(
+                    'versions-location') or info.get('versions')
+                locations = [swob.str_to_wsgi(location)] if location else []
+            else:
+                locations = [req.headers[h] for h in VERSIONS_HEADERS
+                             if req.headers.get(h)]
+            names.extend(swob.wsgi_unquote(location).split('/')[0]
+                         for location in locations)
         envs = []
-        for location in locations:
-            name = swob.wsgi_unquote(location).split('/')[0]
+        for name in names:
             if name:
                 env = dict(req.environ)
                 env['PATH_INFO'] = '/%s/%s/%s' % (version, account, name)
                 envs.append((name, env))
         return envs
+
+    @staticmethod
+    def _invalid_path(req):
+        """The proxy's own answer to a path the backends would refuse.
+
+        Checked before the rules: the info lookup reports a refused path
+        as 503, which would read as rules being unavailable.
+        """
+        try:
+            valid = constraints.check_utf8(swob.wsgi_to_str(req.path_info),
+                                           internal=req.allow_reserved_names)
+        except UnicodeError:
+            valid = False
+        if not valid:
+            return swob.HTTPPreconditionFailed(
+                request=req, body='Invalid UTF8 or contains NULL')
+        return None
 
     def check(self, req, client):
         """Return a denial for ``req`` from ``client``, or ``None``."""
@@ -348,18 +405,29 @@ class IPWhitelistMiddleware(object):
             return None
         if not container or not constraints.valid_api_version(version):
             return None
+        invalid = self._invalid_path(req)
+        if invalid is not None:
+            return invalid
+        if self.misplaced:
+            return swob.HTTPServiceUnavailable(
+                request=req, content_type='text/plain',
+                body='ip_whitelist is misplaced in the proxy pipeline')
         self.logger.debug('Remote IP: %s', client)
         if client is not None and client in self.always_allow:
             return None
         try:
-            denied = None if self._allowed(req.environ, client) \
+            denied = None if self._allowed(req.environ, client, bool(obj)) \
                 else container
             if denied is None:
-                for name, env in self._versions_containers(
-                        req, version, account, obj):
+                for name, env in self._linked_containers(
+                        req, version, account, container, obj):
                     if not self._allowed(env, client):
                         denied = name
                         break
+        except NoRulesHolder as gone:
+            self.logger.info('ip_whitelist: no %s for %s: refusing the '
+                             'object request', gone, req.path)
+            return swob.HTTPNotFound(request=req)
         except RulesUnavailable as error:
             self.logger.error('ip_whitelist: cannot read rules for '
                               'Account=%s Container=%s (%s): refusing',
@@ -452,6 +520,8 @@ class IPWhitelistMiddleware(object):
         return start_with_rules
 
     def __call__(self, env, start_response):
+        if not self._pipeline_checked:
+            self._check_loaded_pipeline()
         req = swob.Request(env)
         client = self.client_address(env)
         denial = self.check(req, client) or self.translate_rule_writes(req)

@@ -54,20 +54,34 @@ NAMES_BY_MODULE = {
 MAX_DEPTH = 100  # a pipeline is a few dozen apps; never loop forever
 
 
-def names_right_of(app):
-    """Entry point names of the known middleware in the chain from ``app``.
+# Where middleware keep the next app: Swift's own and most others use
+# ``app``; keystonemiddleware ``_app``; oslo.middleware and osprofiler
+# ``application``; keystonemiddleware.audit ``_application``.
+NEXT_APP_ATTRIBUTES = ('app', '_app', 'application', '_application')
 
-    Follows each middleware's ``app`` attribute, as Swift's own do
-    (``_app`` for keystonemiddleware's auth_token).
+
+def name_of(app):
+    """The entry point name of a known middleware instance, or ``None``."""
+    return NAMES_BY_MODULE.get(type(app).__module__)
+
+
+def names_right_of(app):
+    """Names of the known middleware in the chain from ``app``.
+
+    Follows the attribute each middleware keeps its next app in; a
+    middleware that keeps it elsewhere hides the rest of the chain, which
+    :func:`check_loaded_pipeline` sees once the proxy has loaded.
     """
     names = []
     for _step in range(MAX_DEPTH):
         if app is None:
             break
-        name = NAMES_BY_MODULE.get(type(app).__module__)
+        name = name_of(app)
         if name:
             names.append(name)
-        app = getattr(app, 'app', None) or getattr(app, '_app', None)
+        app = next((getattr(app, attribute) for attribute in
+                    NEXT_APP_ATTRIBUTES if getattr(app, attribute, None)),
+                   None)
     return names
 
 
@@ -88,7 +102,23 @@ def placement_problems(left, right):
 
 
 def check_running_pipeline(app):
-    """``(errors, warnings)`` seen from the app right of ip_whitelist."""
+    """``(errors, warnings)`` seen from the app right of ip_whitelist.
+
+    What a filter can see while the proxy builds its pipeline, right to
+    left: only what follows it.
+    """
     right = names_right_of(app)
     left = [name for name in ALWAYS_PRESENT if name not in right]
     return placement_problems(left, right)
+
+
+def check_loaded_pipeline(apps, whitelist):
+    """``(errors, warnings)`` from the whole pipeline, as Swift lists it.
+
+    Swift's loadapp gives every app of the pipeline the list of all of
+    them (``_pipeline``), whatever attributes they keep their next app in.
+    """
+    position = next(i for i, app in enumerate(apps) if app is whitelist)
+    return placement_problems(
+        [name_of(app) for app in apps[:position]],
+        [name_of(app) for app in apps[position + 1:]])

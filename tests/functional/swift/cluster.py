@@ -42,6 +42,11 @@ import fixtures
 from swift.common.ring import RingBuilder
 
 BIN = os.path.dirname(sys.executable)
+# Servers can load test-only filters from this repository (tests.*).
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+SERVER_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    filter(None, [REPO, os.environ.get('PYTHONPATH')])))
 BACKENDS = ('account', 'container', 'object')
 
 # The order the lead chose: after tempurl and auth (so the owner is known),
@@ -121,10 +126,13 @@ class ProxySpec(object):
     :param app: extra options of ``[app:proxy-server]`` (recheck times...).
     :param statsd_port: send Swift's statsd metrics to 127.0.0.1:port.
     :param bind_ip: ``::`` makes IPv4 clients appear IPv4-mapped.
+    :param extra_sections: more ``(section, options)`` for the config.
     """
 
     def __init__(self, pipeline=PIPELINE, whitelist=None, app=None,
-                 statsd_port=None, bind_ip='127.0.0.1', log_level='DEBUG'):
+                 statsd_port=None, bind_ip='127.0.0.1', log_level='DEBUG',
+                 extra_sections=()):
+        self.extra_sections = list(extra_sections)
         self.pipeline = pipeline
         self.whitelist = dict(whitelist or {})
         self.app = dict(app or {})
@@ -237,6 +245,7 @@ class SwiftCluster(fixtures.Fixture):
         ]
         sections.extend(('filter:' + f, {'use': 'egg:swift#' + f.replace(
             '-', '_')}) for f in SIMPLE_FILTERS)
+        sections.extend(spec.extra_sections)
         return _ini(sections)
 
     def start_proxy(self, name, spec=None, wait=True):
@@ -260,7 +269,7 @@ class SwiftCluster(fixtures.Fixture):
             self.procs[name] = subprocess.Popen(
                 self.argv[name], stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
-                cwd=self.dir, preexec_fn=_die_with_parent)
+                cwd=self.dir, preexec_fn=_die_with_parent, env=SERVER_ENV)
 
     def _wait_up(self, name):
         deadline = time.monotonic() + self.start_timeout

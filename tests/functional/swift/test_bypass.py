@@ -237,6 +237,27 @@ class TestNoWayAround(base.ClusterTestCase):
             self.assertEqual(204, good.status, good)
             self.admin('POST', self.u, {header: ''})
 
+    def test_s3api_segments_container_follows_its_bucket(self):
+        # s3api keeps multipart upload parts of bucket P in "P+segments".
+        segments = '/v1/%s/%s+segments' % (c.ACCOUNT, self.p_name)
+        self.admin('PUT', segments)
+        part = self.put_secret(segments, 'big/upload-id/1')
+        for path in (segments + '/big/upload-id/1', segments):
+            bad, good = self.both('GET', path)
+            self.assertIPDenied(bad)
+            self.assertNoLeak(bad, part)
+            self.assertEqual(200, good.status, good)
+        self.assertIn(part, good.body + self.req(
+            'GET', segments + '/big/upload-id/1', source=LISTED,
+            user=c.OWNER).body)
+
+    def test_invalid_names_are_client_errors(self):
+        # Not 503 (the rules are not unavailable): the path is refused.
+        for path in ('/v1/%s/%%FF/o' % c.ACCOUNT,
+                     '/v1/%s/%%ED%%A0%%80/o' % c.ACCOUNT):
+            resp = self.req('GET', path, user=c.OWNER)
+            self.assertEqual(4, resp.status // 100, (path, resp))
+
     def test_bulk_delete(self):
         body = ('%s/o\n' % self.p_name).encode()
         headers = {'Accept': 'application/json',

@@ -12,6 +12,8 @@
 
 """Rules that cannot be read close the door (503), never open it."""
 
+import glob
+import os
 import time
 
 from tests.functional.swift import base
@@ -88,3 +90,32 @@ class TestFailClosed(base.ClusterTestCase):
         self._refused(OTHER)
         self._refused(LISTED)
         self._recovers('container')
+
+    def _lose_databases(self, kind):
+        """Hide every account or container database, as a lost disk."""
+        dbs = glob.glob(os.path.join(self.cluster.dir, 'node', '*', kind,
+                                     '**', '*.db'), recursive=True)
+        self.assertTrue(dbs, kind)
+        for db in dbs:
+            os.rename(db, db + '.lost')
+            self.addCleanup(os.rename, db + '.lost', db)
+
+    def _gone(self, source):
+        # Object servers would still serve the object; the rules that
+        # should guard it are gone with the database.
+        resp = self._get(source)
+        self.assertNoLeak(resp, self.secret)
+        self.assertEqual(404, resp.status, resp)
+
+    def test_object_outlives_its_container_database(self):
+        self._lose_databases('containers')
+        self.cluster.forget_info(c.ACCOUNT, self.name)
+        self._gone(OTHER)
+        self._gone(LISTED)
+
+    def test_object_outlives_its_account_database(self):
+        self._lose_databases('accounts')
+        self.cluster.forget_info(c.ACCOUNT)
+        self.cluster.forget_info(c.ACCOUNT, self.name)
+        self._gone(OTHER)
+        self._gone(LISTED)

@@ -136,3 +136,29 @@ class TestBadConfig(base.ClusterTestCase):
                                       'ip_whitelist tempauth')
         self._refused('misplaced', ['tempauth', 'before ip_whitelist'],
                       pipeline=pipeline)
+
+    def test_auth_behind_oslo_middleware_stops_the_proxy(self):
+        # oslo.middleware keeps the next app in ``application``.
+        pipeline = c.PIPELINE.replace('tempauth ip_whitelist',
+                                      'ip_whitelist request_id tempauth')
+        self._refused('behind-oslo', ['tempauth', 'before ip_whitelist'],
+                      pipeline=pipeline, extra_sections=[(
+                          'filter:request_id',
+                          {'use': 'egg:oslo.middleware#request_id'})])
+
+    def test_misplacement_hidden_at_start_is_refused_at_run_time(self):
+        pipeline = c.PIPELINE.replace('tempauth ip_whitelist',
+                                      'ip_whitelist hiding tempauth')
+        self.cluster.start_proxy('hidden', c.ProxySpec(
+            pipeline=pipeline, extra_sections=[('filter:hiding', {
+                'paste.filter_factory':
+                    'tests.functional.swift.hiding_filter:filter_factory'})]))
+        self.assertEqual(200, self.req('GET', '/info', proxy='hidden').status)
+        path = '/v1/%s/anything/o' % c.ACCOUNT
+        for source in (base.OTHER, base.ADMIN):
+            resp = self.req('GET', path, source=source, user=c.OWNER,
+                            proxy='hidden')
+            self.assertEqual(503, resp.status, resp)
+            self.assertIn(b'misplaced', resp.body)
+        self.assertIn('tempauth must come before ip_whitelist',
+                      self.cluster.log_text('hidden'))
