@@ -50,12 +50,14 @@ Which pool a request needs, decided once per request:
    sends.
 2. An ``ip_pool`` hint that does not verify (forged, from another project,
    or no/another ``stamp_secret`` here) is logged and ignored, and the
-   request is handled as unstamped: that gives a forger only the pool of
-   their own address, while refusing would turn a secret mismatch into an
-   outage of every boot and move.
-3. Unstamped boot: the pool of the request's client address, the
-   ``X-Forwarded-For`` entry ``trusted_proxy_hops`` from the right (with 0,
-   the address nova-api saw).
+   request is handled as unstamped.
+3. Unstamped boot: with ``stamp_secret`` set, refused (NoValidHost): every
+   nova-api stamps every create, so an unstamped one went round the stamp
+   filter, or a nova-api lacks it or has another secret. Without
+   ``stamp_secret`` (the stamp filter is not deployed), the pool of the
+   request's client address: the ``X-Forwarded-For`` entry
+   ``trusted_proxy_hops`` from the right (with 0, the address nova-api
+   saw).
 4. Unstamped move (a server created before the stamp was deployed): never
    the requester's address (an admin's). The server stays in the pool of
    the host it leaves, which Nova names in the request for cold migrate,
@@ -206,6 +208,15 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                          'project': spec_obj.project_id})
         if _is_move(spec_obj):
             return self._source_host_pool(spec_obj)
+        if self._settings.stamp_secret:
+            # A secret means nova-api stamps every create: a boot without a
+            # valid stamp went round ip_pool_stamp, or a nova-api lacks it.
+            LOG.warning('Refusing instance %(uuid)s: its boot has no valid '
+                        'ip_pool stamp although [ip_pools] stamp_secret is '
+                        'set; every nova-api must run ip_pool_stamp with the '
+                        'same secret', {'uuid': spec_obj.instance_uuid})
+            raise exception.NoValidHost(
+                reason='The request was not stamped by ip_pool_stamp.')
         hops = self._settings.trusted_proxy_hops
         match = self._settings.pool_map.pool_for_chain(
             self._chain(spec_obj), hops)

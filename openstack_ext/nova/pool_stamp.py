@@ -34,6 +34,10 @@ pipelines (etc/nova/api-paste-ip-pool-stamp.ini). It refuses to load
 without ``stamp_secret``. Bodies that are not a JSON server create pass
 unchanged, for Nova to reject.
 
+A ``_method`` override in the query string, which Nova's router would
+honour, is refused on these paths: it would reach server creation without
+being a ``POST``.
+
 Behind load balancers (``[oslo_middleware] enable_proxy_headers_parsing =
 True``) the client address is the ``X-Forwarded-For`` entry
 ``[ip_pools] trusted_proxy_hops`` from the right. Two setups would let a
@@ -81,7 +85,18 @@ class PoolStampMiddleware(object):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        if req.method == 'POST' and _CREATE_PATH.match(req.path_info):
+        if not _CREATE_PATH.match(req.path_info):
+            return self.application
+        if '_method' in req.environ.get('QUERY_STRING', ''):
+            # Nova's router (routes) takes the method from ``?_method=``:
+            # ``PUT /servers?_method=POST`` would create a server unseen.
+            # Same test as routes, so nothing it acts on gets past.
+            LOG.warning('Refusing a request to %s with a _method override '
+                        'in its query string', req.path_info)
+            raise webob.exc.HTTPBadRequest(
+                explanation='Method override (_method) is not accepted '
+                            'for server creation.')
+        if req.method == 'POST':
             self._stamp(req)
         return self.application
 

@@ -15,6 +15,7 @@
 import logging
 
 import fixtures
+from oslo_serialization import jsonutils
 
 from openstack_ext.nova import pools
 from tests.functional.nova import base
@@ -90,6 +91,28 @@ class StampedPoolsTest(base.PoolTestCase):
             'os:scheduler_hints': {pools.HINT: stamp}})
         server = self._wait_for_state_change(created, 'ACTIVE')
         self.assertInPool(server, 'ops', 'copied_stamp_through_legacy_v2')
+
+    def test_method_override_cannot_skip_the_stamp(self):
+        # routes would turn this PUT into the create, unstamped.
+        self.lure_away_from('ops')
+        doc_server = self.boot(self.client_from('10.1.2.3'))
+        [stamp] = self.api.get_server(
+            doc_server['id'])['scheduler_hints'][pools.HINT]
+        ops_client = self.client_from('10.2.0.8')
+        body = {'server': self._build_server(
+                    image_uuid=self.image, flavor_id=self.flavor,
+                    networks='none'),
+                'os:scheduler_hints': {pools.HINT: stamp}}
+        for method in ('PUT', 'POST'):
+            response = ops_client.api_request(
+                'servers?_method=POST', method=method,
+                body=jsonutils.dumps(body),
+                headers={'Content-Type': 'application/json'})
+            self.assertEqual(400, response.status_code, response.text)
+            self.assertIn('_method', response.text)
+        self.assertEqual(
+            [doc_server['id']],
+            [s['id'] for s in self.api.get_servers(detail=False)])
 
     def test_moves_by_an_admin_elsewhere_stay_in_the_creators_pool(self):
         self.lure_away_from('doc')

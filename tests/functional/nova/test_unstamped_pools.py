@@ -25,7 +25,8 @@ from tests.functional.nova import base
 class UnstampedPoolsTest(base.PoolTestCase):
 
     stamp = False
-    pool_options = dict(base.PoolTestCase.pool_options, default_pool=None)
+    pool_options = dict(base.PoolTestCase.pool_options, default_pool=None,
+                        stamp_secret=None)
 
     def test_boots_use_the_client_address_and_no_hint(self):
         self.lure_away_from('doc')
@@ -75,3 +76,23 @@ class UnstampedPoolsTest(base.PoolTestCase):
 
         self.evacuate_fresh_server(self.client_from('10.1.2.3'),
                                    'unstamped_evacuate')
+
+
+class HalfDeployedStampTest(base.PoolTestCase):
+    """stamp_secret is set but nova-api does not run ip_pool_stamp.
+
+    The scheduler cannot tell such a boot from one that went round the
+    stamp filter: it refuses it rather than trust the request.
+    """
+
+    stamp = False
+
+    def test_unstamped_boots_are_refused(self):
+        for address, hints in [('10.1.2.3', None),
+                               ('10.2.0.8', {pools.HINT: 'doc'})]:
+            server = self.boot(self.client_from(address), 'ERROR',
+                               hints=hints)
+            self.assertIn('not stamped by ip_pool_stamp',
+                          server['fault']['message'])
+        self.assertIn('has no valid ip_pool stamp although [ip_pools] '
+                      'stamp_secret is set', self.stdlog.logger.output)

@@ -107,6 +107,8 @@ class PoolFilterTest(testtools.TestCase):
             pool_filter.ClientNetworkPoolFilter.run_filter_once_per_request)
 
     def test_boot_by_client_address(self):
+        # Only without a stamp_secret: the stamp filter is not deployed.
+        self.options(stamp_secret=None)
         self.assertEqual(['doc-1', 'doc-2'], self.passing(spec('10.1.0.5')))
         self.assertEqual(['ops-1'], self.passing(spec('10.2.0.5')))
         self.assertEqual(['dev-1'], self.passing(spec('10.10.0.5')))
@@ -118,6 +120,7 @@ class PoolFilterTest(testtools.TestCase):
                       "10.2.0.0/16", self.log.output)
 
     def test_refusals_raise_no_valid_host_naming_the_pool(self):
+        self.options(stamp_secret=None)
         self.assertNoValidHost(spec('10.3.0.5'), "IP pool 'qa'")
         self.assertIn("No host of IP pool 'qa' is left for instance %s "
                       "(client 10.3.0.5 is in 10.3.0.0/16; request from "
@@ -147,14 +150,20 @@ class PoolFilterTest(testtools.TestCase):
                       self.log.output)
 
     def test_unverified_hints_are_ignored(self):
-        for stamp in ('doc', pools.sign_stamp(SECRET, 'doc', 'project-b'),
-                      pools.sign_stamp('another-secret-0123', 'doc',
-                                       PROJECT)):
-            self.assertEqual(['ops-1'], self.passing(spec('10.2.0.5', stamp)))
+        forged = ('doc', pools.sign_stamp(SECRET, 'doc', 'project-b'),
+                  pools.sign_stamp('another-secret-0123', 'doc', PROJECT))
+        # With a secret, nova-api stamps every boot: an unverified one is
+        # refused whatever its address.
+        for stamp in forged + (None,):
+            self.assertNoValidHost(spec('10.2.0.5', stamp),
+                                   'not stamped by ip_pool_stamp')
         self.assertIn('Ignoring an ip_pool hint', self.log.output)
+        self.assertIn('has no valid ip_pool stamp although [ip_pools] '
+                      'stamp_secret is set', self.log.output)
+        # Without one, hints count for nothing: the address decides.
         self.options(stamp_secret=None)
-        self.assertEqual(['ops-1'], self.passing(
-            spec('10.2.0.5', pools.sign_stamp(SECRET, 'doc', PROJECT))))
+        for stamp in forged + (pools.sign_stamp(SECRET, 'doc', PROJECT),):
+            self.assertEqual(['ops-1'], self.passing(spec('10.2.0.5', stamp)))
 
     def test_unstamped_moves_stay_in_the_source_hosts_pool(self):
         for request in (spec('10.2.0.5', ignore_hosts=['doc-1']),
@@ -178,7 +187,7 @@ class PoolFilterTest(testtools.TestCase):
                  rebuild=True)))
 
     def test_aggregate_pools(self):
-        self.options(host_selection='aggregate_metadata')
+        self.options(host_selection='aggregate_metadata', stamp_secret=None)
         hosts = host_states('a', 'b', 'c', 'd', aggregates={
             'a': [{'ip_pool': 'doc'}, {'other': 'x'}],
             'b': [{'ip_pool': 'doc'}, {'ip_pool': 'doc'}],
