@@ -164,6 +164,8 @@ GONE = (404, 410)  # nothing there, so nothing to protect
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
 S3_SEGMENTS_SUFFIX = '+segments'  # s3api's MULTIUPLOAD_SUFFIX
+# The path whose request __call__ admitted, in that request's environment.
+JUDGED_PATH = 'openstack_ext.ip_whitelist.judged_path'
 
 
 class RulesUnavailable(Exception):
@@ -188,6 +190,16 @@ def compile_rules(values):
             except ValueError:
                 bad.append(entry)
     return addresses.NetworkSet(networks), tuple(bad)
+
+
+@functools.lru_cache(maxsize=65536)
+def admits(networks, client):
+    """Whether compiled rules admit ``client``.
+
+    Cached: the same clients come back, and a miss probes every prefix
+    length in use.
+    """
+    return client in networks
 
 
 def _rule_values(info):
@@ -229,7 +241,9 @@ class IPCheckingAuthorize(object):
         self.authorize = authorize
 
     def __call__(self, req):
-        denial = self.whitelist.check(req, self.client)
+        denial = None
+        if req.environ.get(JUDGED_PATH) != req.environ.get('PATH_INFO'):
+            denial = self.whitelist.check(req, self.client)
         if denial is None and self.authorize is not None:
             denial = self.authorize(req)
         if denial is None and self.whitelist.changes_rules(req) \
@@ -306,22 +320,40 @@ class IPWhitelistMiddleware(object):
         :raises NoRulesHolder: an object request in a gone account or
             container.
         """
-        account = proxy_base.get_account_info(
-            env, self.app, swift_source=SWIFT_SOURCE)
-        values = self._info_rules(account, 'account', for_object)
+        values = self._info_rules(self._info(env, account=True), 'account',
+                                  for_object)
         if values is None:
             return None
-        container = proxy_base.get_container_info(
-            env, self.app, swift_source=SWIFT_SOURCE)
-        values += self._info_rules(container, 'container', for_object) or []
+        values += self._info_rules(self._info(env), 'container',
+                                   for_object) or []
         if not values:
             return None
-        networks, bad = compile_rules(tuple(sorted(values)))
+        networks, bad = compile_rules(tuple(values))
         if bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
                                 'entries %s for %s', bad, env['PATH_INFO'])
         return networks
+
+    def _info(self, env, account=False):
+        """Account or container info of ``env``'s path, only to read.
+
+        From Swift's per-request cache when it is there: ``get_*_info``
+        would deep-copy it on every call, the largest cost of a decision.
+        """
+        _version, account_name, container_name, _obj = utils.split_path(
+            env['PATH_INFO'], 3, 4, True)
+        key = proxy_base.get_cache_key(
+            swob.wsgi_to_str(account_name),
+            None if account else swob.wsgi_to_str(container_name))
+        info = env.get('swift.infocache', {}).get(key)
+        if info is not None:
+            return info
+        if account:
+            return proxy_base.get_account_info(
+                env, self.app, swift_source=SWIFT_SOURCE)
+        return proxy_base.get_container_info(
+            env, self.app, swift_source=SWIFT_SOURCE)
 
     @staticmethod
     def _info_rules(info, kind, for_object):
@@ -344,7 +376,7 @@ class IPWhitelistMiddleware(object):
         if rules is None:
             return not self.deny_without_rules
         self.logger.debug('Allow IPs: %s', rules)
-        return client is not None and client in rules
+        return client is not None and admits(rules, client)
 
     def _linked_containers(self, req, version, account, container, obj):
         """Other containers whose rules this request must also pass.
@@ -487,6 +519,9 @@ class IPWhitelistMiddleware(object):
             elif len(value) > constraints.MAX_META_VALUE_LENGTH:
                 error = '%s is longer than %d characters' % (
                     key, constraints.MAX_META_VALUE_LENGTH)
+            elif value and not addresses.split_list(value):
+                # Only separators: a rule that admits nobody.
+                error = '%s lists no address' % key
             else:
                 bad = compile_rules((value,))[1]
                 if bad:
@@ -527,6 +562,8 @@ class IPWhitelistMiddleware(object):
         denial = self.check(req, client) or self.translate_rule_writes(req)
         if denial is not None:
             return denial(env, start_response)
+        # Subrequests get environments of their own, without this mark.
+        env[JUDGED_PATH] = env.get('PATH_INFO')
         authorize = env.get('swift.authorize')
         if not (isinstance(authorize, IPCheckingAuthorize)
                 and authorize.whitelist is self):

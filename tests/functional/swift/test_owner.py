@@ -138,7 +138,9 @@ class TestMalformedRules(base.ClusterTestCase):
                            ('nonsense', 'nonsense'),
                            ('127.0.0.3, nonsense', 'nonsense'),
                            ('127.0.0.0/33', '127.0.0.0/33'),
-                           ('::1/129', '::1/129')):
+                           ('::1/129', '::1/129'),
+                           # Only separators: it would admit nobody.
+                           (', ,', 'lists no address')):
             resp = self.admin('POST', path, {
                 'X-Container-Meta-Allow-New': bad,
                 'X-Container-Meta-Color': 'red'}, expect=400)
