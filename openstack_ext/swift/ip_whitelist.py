@@ -160,7 +160,7 @@ from openstack_ext.swift import pipeline
 RULE_PREFIX = 'allow-'
 SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
 SWIFT_SOURCE = 'IPW'
-GONE = (404, 410)  # nothing there, so nothing to protect
+GONE = (404, 410)  # no such account or container (any more)
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
 S3_SEGMENTS_SUFFIX = '+segments'  # s3api's MULTIUPLOAD_SUFFIX
