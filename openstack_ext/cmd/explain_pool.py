@@ -156,9 +156,11 @@ def _explain_hosts(rep, settings, pool, hostnames):
 def _check_deployment(rep, conf, settings):
     """What nova-api's ip_pool_stamp would say about this configuration."""
     from openstack_ext.nova import pools
-    parsing = conf.oslo_middleware.enable_proxy_headers_parsing
-    if parsing and not settings.trusted_proxy_hops:
-        # The same condition stops ip_pool_stamp at start.
+    try:
+        # What stops ip_pool_stamp (and the scheduler filter) at start.
+        pools.check_proxy_headers(
+            settings, conf.oslo_middleware.enable_proxy_headers_parsing)
+    except pools.PoolConfigError:
         rep.error('[oslo_middleware] enable_proxy_headers_parsing = True with '
                   '[ip_pools] trusted_proxy_hops = 0: nova-api would believe '
                   'an X-Forwarded-For written by the client, and its '

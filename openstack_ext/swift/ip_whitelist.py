@@ -299,11 +299,18 @@ class IPWhitelistMiddleware(object):
             self.logger.error('ip_whitelist: %s: refusing every container '
                               'and object request', self.misplaced)
 
-    def client_address(self, env):
-        """The original client's address, or ``None`` if it is unknown."""
+    def _own_authorize(self, env):
+        """This filter's ``swift.authorize`` in ``env``, or ``None``."""
         authorize = env.get('swift.authorize')
         if isinstance(authorize, IPCheckingAuthorize) \
                 and authorize.whitelist is self:
+            return authorize
+        return None
+
+    def client_address(self, env):
+        """The original client's address, or ``None`` if it is unknown."""
+        authorize = self._own_authorize(env)
+        if authorize is not None:
             return authorize.client  # a subrequest of a request we saw
         return addresses.forwarded_client(
             env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'),
@@ -394,8 +401,7 @@ class IPWhitelistMiddleware(object):
             names.append(container[:-len(S3_SEGMENTS_SUFFIX)])
         if req.method in WRITE_METHODS:
             if obj:
-                info = proxy_base.get_container_info(
-                    req.environ, self.app, swift_source=SWIFT_SOURCE)
+                info = self._info(req.environ)
                 location = info.get('sysmeta', {}).get(
                     'versions-location') or info.get('versions')
                 locations = [swob.str_to_wsgi(location)] if location else []
@@ -564,11 +570,9 @@ class IPWhitelistMiddleware(object):
             return denial(env, start_response)
         # Subrequests get environments of their own, without this mark.
         env[JUDGED_PATH] = env.get('PATH_INFO')
-        authorize = env.get('swift.authorize')
-        if not (isinstance(authorize, IPCheckingAuthorize)
-                and authorize.whitelist is self):
+        if self._own_authorize(env) is None:
             env['swift.authorize'] = IPCheckingAuthorize(
-                self, client, authorize)
+                self, client, env.get('swift.authorize'))
         if req.method in ('GET', 'HEAD'):
             start_response = self.show_rules_to_owner(env, start_response)
         return self.app(env, start_response)
