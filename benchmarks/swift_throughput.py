@@ -12,37 +12,45 @@
 
 """Swift proxy throughput with and without ip_whitelist, side by side.
 
-    python -m benchmarks.swift_throughput [--rounds 10] [--block 250]
+    python -m benchmarks.swift_throughput [--clusters 3] [--rounds 60]
 
 One real loopback cluster (memcached, account, container and object
-servers) and two proxies on the same backends and memcache, identical but
-for ``ip_whitelist`` in the pipeline (both at log_level INFO, one worker).
+servers) and proxies on the same backends and memcache, identical but for
+their pipelines (all at log_level INFO, one worker):
+
+* ``whitelist``: with ``ip_whitelist``;
+* ``plain``: without it, the baseline;
+* ``plain_again``: identical to ``plain``, the A/A control: its ratio to
+  ``plain`` shows how far from 1.000 two identical proxies measure here;
+* ``noop``: a filter in ip_whitelist's place that only calls the next
+  app: what one more filter in the pipeline costs, and a second control.
+
 A container protected by 200 rules (IPv4 and IPv6 networks of many prefix
 lengths, in 20 ``allow-*`` values set by the owner through the
 middleware) holds a 1 KiB object. The client is bound to 127.0.0.5, which
 only a rule allows (``always_allow = auto`` covers 127.0.0.1 only), so every
 request takes the rule-matching path; 127.0.0.9 is checked to be refused.
 
-A third proxy, ``plain_again``, identical to ``plain``, is the A/A
-control: its ratio to ``plain`` shows how far from 1.000 two identical
-proxies measure here. Several clusters are started one after the other
-(``--clusters``) and their rounds pooled, so that which process happens to
-run faster does not decide the result.
+Requests are interleaved: a round gives every proxy, for GET and for HEAD,
+several turns of a short block of requests in a new shuffled order each
+turn, on one keep-alive connection per proxy, so the proxies compared are
+never more than a few milliseconds apart and background load (the machine
+may be shared) falls on all of them alike. With two CPUs or more the
+proxies share one CPU and the client, servers and memcached the others
+(``--no-pin`` to leave placement to the kernel): every proxy then runs
+under the same conditions, which otherwise depend on where the scheduler
+happens to put each process. Several clusters are started one after the
+other (``--clusters``) and their rounds pooled.
 
-Each round runs one short block of GETs and one of HEADs against each
-proxy, in a shuffled order, on one keep-alive connection per proxy; short
-blocks keep both variants under the same background load (the machine is
-shared; block-to-block noise is 5-20 %). Per round and method the
-with/without ratio of requests per second is paired; the script prints
-every round, then per method: the overall rates, the median latencies and
-their ratio (robust to bursts of background load), and the median of the
-paired ratios with a ~95 % interval. Target (issue 6): ratio >= 0.97.
+Per round and method the with/without ratio of requests per second is
+paired; the script prints every round, then per method: the overall rates,
+the median latencies and their ratio (robust to bursts of background load),
+and the median of the paired ratios with a ~95 % interval. Target
+(issue 6): ratio >= 0.97.
 
 ``--profile`` adds proxies running the experimental variants of
 ``benchmarks/ipw_variants.py`` (same rules, same client), each compared
-with the plain proxy, to show what each part of the middleware costs, and
-a second plain proxy (``plain_again``): the A/A control, whose ratio shows
-how far from 1.000 two identical proxies measure.
+with the plain proxy, to show what each part of the middleware costs.
 """
 
 import argparse
@@ -63,10 +71,10 @@ OUTSIDER = '127.0.0.9'
 CONTAINER = 'bench'
 OBJECT = 'obj'
 BODY = bytes(range(256)) * 4
-VARIANTS = ('whitelist', 'plain')
+VARIANTS = ('whitelist', 'plain', 'plain_again', 'noop')
 # --profile: ip_whitelist variants of benchmarks/ipw_variants.py
-PROFILE_VARIANTS = ('plain_again', 'noop', 'judged_once_nocopy',
-                    'no_account')
+PROFILE_VARIANTS = ('cache_nocopy', 'no_account')
+CONTROLS = ('plain', 'plain_again', 'noop')  # no rules enforced
 METHODS = ('GET', 'HEAD')
 
 
@@ -105,6 +113,25 @@ def start_cluster(variants, log_level='INFO'):
     return cluster
 
 
+def separate_cpus(cluster, proxies):
+    """Put *proxies* on one CPU, this client and the servers on the others.
+
+    :returns: a line saying where each runs, or ``None`` with a single CPU.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    proxy_cpus, other_cpus = set(cpus[-1:]), set(cpus[:-1])
+    for name, proc in cluster.procs.items():
+        where = proxy_cpus if name in proxies else other_cpus
+        # Every thread of the server, not only its main one.
+        for task in os.listdir('/proc/%d/task' % proc.pid):
+            os.sched_setaffinity(int(task), where)
+    os.sched_setaffinity(0, other_cpus)
+    return 'CPU placement: proxies on %s; client, servers, memcached on %s' % (
+        sorted(proxy_cpus), sorted(other_cpus))
+
+
 def prepare(cluster, variants):
     token = cluster.token()
     base = '/v1/%s/%s' % (swift_cluster.ACCOUNT, CONTAINER)
@@ -133,8 +160,7 @@ def prepare(cluster, variants):
     for proxy in variants:
         resp = cluster.request('GET', path, headers=owner, source=OUTSIDER,
                                proxy=proxy)
-        if resp.status != (200 if proxy in ('plain', 'plain_again', 'noop')
-                           else 403):
+        if resp.status != (200 if proxy in CONTROLS else 403):
             raise RuntimeError('rules not in force on %s: %r' % (
                 proxy, resp))
     return path, token, rules
@@ -182,8 +208,15 @@ class Client(object):
             self.conn.close()
 
 
-def run(cluster, variants, path, token, rounds, block, max_seconds, seed):
-    """Shuffled interleaved blocks; per-round rates and every latency."""
+def run(cluster, variants, path, token, rounds, turns, block, max_seconds,
+        seed):
+    """Interleaved shuffled blocks; per-round rates and every latency.
+
+    A round is, for GET and for HEAD, *turns* turns in each of which every
+    proxy gets one block of *block* requests, in a new shuffled order: the
+    proxies compared are never more than a few blocks apart in time, so a
+    burst of background load falls on all of them alike.
+    """
     clients = {p: Client(cluster, p, path, token) for p in variants}
     for proxy in variants:  # warm up connections, caches, interpreters
         for method in METHODS:
@@ -195,23 +228,27 @@ def run(cluster, variants, path, token, rounds, block, max_seconds, seed):
     latencies = {k: [] for k in keys}
     totals = {k: [0, 0.0] for k in keys}
     errors = completed = 0
-    print('req/s per block of %d; columns: %s' % (block, ', '.join(
-        '%s %s' % k for k in keys)))
+    print('req/s per round (%d turns x %d requests per proxy); columns: %s'
+          % (turns, block, ', '.join('%s %s' % k for k in keys)))
     sys.stdout.flush()
     for number in range(rounds):
         if time.monotonic() > deadline:
             print('time limit (%ss) reached after %d rounds' % (
                 max_seconds, number))
             break
-        order = list(keys)
-        rng.shuffle(order)
-        for key in order:
-            seconds, errs = clients[key[0]].block(key[1], block,
-                                                  latencies[key])
-            errors += errs
-            rates[key].append(block / seconds)
-            totals[key][0] += block
-            totals[key][1] += seconds
+        seconds = dict.fromkeys(keys, 0.0)
+        for method in rng.sample(METHODS, len(METHODS)):
+            for _turn in range(turns):
+                for variant in rng.sample(variants, len(variants)):
+                    key = variant, method
+                    took, errs = clients[variant].block(method, block,
+                                                        latencies[key])
+                    errors += errs
+                    seconds[key] += took
+        for key in keys:
+            rates[key].append(turns * block / seconds[key])
+            totals[key][0] += turns * block
+            totals[key][1] += seconds[key]
         completed += 1
         print('%5d  ' % number + '  '.join(
             '%7.1f' % rates[k][-1] for k in keys))
@@ -274,44 +311,55 @@ def main():
     parser.add_argument('--clusters', type=int, default=3,
                         help='clusters started one after the other, their '
                              'rounds pooled (default 3)')
-    parser.add_argument('--rounds', type=int, default=40,
-                        help='rounds per cluster (default 40)')
-    parser.add_argument('--block', type=int, default=25,
-                        help='requests per block (default 25)')
+    parser.add_argument('--rounds', type=int, default=60,
+                        help='rounds per cluster (default 60)')
+    parser.add_argument('--turns', type=int, default=5,
+                        help='turns per round and method (default 5)')
+    parser.add_argument('--block', type=int, default=5,
+                        help='requests per proxy and turn (default 5)')
     parser.add_argument('--max-seconds', type=float, default=300,
                         help='stop measuring a cluster after this long '
                              '(default 300)')
     parser.add_argument('--seed', type=int, default=6)
+    parser.add_argument('--no-pin', action='store_true',
+                        help='leave the placement of processes on CPUs to '
+                             'the kernel')
     parser.add_argument('--profile', action='store_true',
                         help='add proxies running the experimental variants '
                              'of benchmarks/ipw_variants.py')
     args = parser.parse_args()
-    variants = VARIANTS + (PROFILE_VARIANTS if args.profile else
-                           ('plain_again',))
+    variants = VARIANTS + (PROFILE_VARIANTS if args.profile else ())
     common.print_environment('Swift proxy throughput, ip_whitelist vs '
                              'plain pipeline', packages=('swift',))
     keys = [(v, m) for v in variants for m in METHODS]
     pooled = ({k: [] for k in keys}, {k: [] for k in keys},
               {k: [0, 0.0] for k in keys}, 0, 0)
+    own_cpus = os.sched_getaffinity(0)
     for number in range(args.clusters):
         cluster = start_cluster(variants)
         try:
+            placement = None if args.no_pin else separate_cpus(cluster,
+                                                               variants)
             path, token, rules = prepare(cluster, variants)
             print('\n== cluster %d of %d: %d proxies (%s; 1 worker each, '
                   'log_level INFO) on shared account/container/object '
                   'servers and memcached' % (
                       number + 1, args.clusters, len(variants),
                       ', '.join(variants)))
+            print(placement or 'CPU placement: left to the kernel')
             print('container: %d rules in 20 values; client %s allowed by '
                   'a rule, %s refused (checked); object %d bytes' % (
                       rules, CLIENT, OUTSIDER, len(BODY)))
-            print('plan: %d rounds x %d blocks (proxies x GET/HEAD) of %d '
-                  'requests, shuffled, keep-alive, sequential' % (
-                      args.rounds, 2 * len(variants), args.block))
+            print('plan: %d rounds; per round and method, %d turns of %d '
+                  'requests to each proxy in a new shuffled order; '
+                  'keep-alive, sequential' % (args.rounds, args.turns,
+                                              args.block))
             result = run(cluster, variants, path, token, args.rounds,
-                         args.block, args.max_seconds, args.seed + number)
+                         args.turns, args.block, args.max_seconds,
+                         args.seed + number)
         finally:
             cluster.cleanUp()
+            os.sched_setaffinity(0, own_cpus)
         print('cluster %d median paired ratios: %s' % (
             number + 1, quick_ratios(variants, result[0])))
         for key in keys:

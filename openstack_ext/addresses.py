@@ -29,6 +29,7 @@ be compared:
   single-host network.
 """
 
+import functools
 import ipaddress
 
 IPV4_MAPPED_PREFIX = 96  # ::ffff:0:0/96 carries the IPv4 address space
@@ -56,6 +57,14 @@ def parse_address(text):
 
     :raises ValueError: naming *text* when it is not an address.
     """
+    if isinstance(text, str):
+        return _parse_cached(text)
+    return _parse(text)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text):
+    # Every request parses its client's address; the same clients return.
     return _parse(text)[0]
 
 

@@ -54,7 +54,7 @@ exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
 only an error), 2 usage error."""
 
 KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
-                 'deny_without_rules')
+                 'deny_without_rules', 'max_rules')
 FALSE_VALUES = ('0', 'no', 'n', 'false', 'f', 'off')
 
 
@@ -129,6 +129,8 @@ def _check_options(rep, options, local):
         str(mw.deny_without_rules).lower(),
         ' (a container without rules is closed)' if mw.deny_without_rules
         else ''), 22)
+    rep.field('  max_rules', '%d networks per account or container'
+              % mw.max_rules, 22)
 
 
 def _propose(rep, loaded, proxy_pipeline, pipeline):

@@ -122,7 +122,7 @@ def _split(text):
 
 
 def check_one(rep, text, clients):
-    from openstack_ext.swift import ip_whitelist
+    from openstack_ext.swift import rules
     from swift.common import constraints
 
     name, value = _split(text)
@@ -130,7 +130,7 @@ def check_one(rep, text, clients):
     rep.line('%s: %r' % (label, value))
     if name is not None:
         header = _HEADER_PREFIX + name
-        if name == ip_whitelist.RULE_PREFIX:
+        if name == rules.RULE_PREFIX:
             rep.error('%s has no name after "allow-": the proxy answers 400 '
                       '(invalid rule name)' % text.strip())
             return
@@ -147,7 +147,7 @@ def check_one(rep, text, clients):
         rep.line('empty: writing it removes the rule%s' % (
             ' ' + name if name else ''), 2)
         return
-    networks, bad = ip_whitelist.compile_rules((value,))
+    networks, bad = rules.compile_rules((value,))
     if bad:
         for entry in bad:
             try:

@@ -254,7 +254,8 @@ class TestNoWayAround(base.ClusterTestCase):
     def test_invalid_names_are_client_errors(self):
         # Not 503 (the rules are not unavailable): the path is refused.
         for path in ('/v1/%s/%%FF/o' % c.ACCOUNT,
-                     '/v1/%s/%%ED%%A0%%80/o' % c.ACCOUNT):
+                     '/v1/%s/%%ED%%A0%%80/o' % c.ACCOUNT,
+                     '/v1/%s/a%%00b/o' % c.ACCOUNT):
             resp = self.req('GET', path, user=c.OWNER)
             self.assertEqual(4, resp.status // 100, (path, resp))
 

@@ -56,6 +56,8 @@ import random
 import threading
 import time
 
+import testtools
+
 from tests.functional.swift import base
 from tests.functional.swift import cluster as c
 
@@ -96,19 +98,29 @@ class Target(object):
         self.token = token
         # (sent, completed, networks): a change is visible from the moment
         # it is sent, and the rules before it until it completed + window.
-        self.epochs = [(0.0, 0.0, rules)]
+        # Replaced, never mutated: workers read it while a change is made.
+        self.epochs = ((0.0, 0.0, rules),)
 
-    def change(self, sent, completed, rules):
-        self.epochs.append((sent, completed, rules))
+    def begin_change(self, sent, rules):
+        """Record a change as it is sent.
+
+        Until :meth:`end_change`, any response may follow either rule set.
+        """
+        self.epochs += ((sent, None, rules),)
+
+    def end_change(self, completed):
+        sent, _none, rules = self.epochs[-1]
+        self.epochs = self.epochs[:-1] + ((sent, completed, rules),)
 
     def possible(self, source, start, end, window):
         """Decisions (True: allowed) some acceptable rule set gives."""
         address = ipaddress.ip_address(source)
+        epochs = self.epochs
         found = set()
-        for i, (sent, _done, rules) in enumerate(self.epochs):
-            if i + 1 < len(self.epochs):
-                expires = self.epochs[i + 1][1] + window
-                if start > expires:
+        for i, (sent, _done, rules) in enumerate(epochs):
+            if i + 1 < len(epochs):
+                completed = epochs[i + 1][1]
+                if completed is not None and start > completed + window:
                     continue  # replaced, and its cache window is over
             if end < sent:
                 continue  # not yet sent when the request ended
@@ -373,10 +385,12 @@ def make_targets(cluster, prefix='load', proxy='p1'):
 def change_public_rule(cluster, target, proxy='p1'):
     """Replace the public rule through *proxy*; record the change."""
     container = target.path.rsplit('/', 1)[0]
-    sent = time.monotonic()
+    # Recorded before it is sent: a worker may judge a response that the
+    # change already governs before the POST returns here.
+    target.begin_change(time.monotonic(), networks(PUBLIC_RULE_AFTER))
     _owner(cluster, 'POST', container,
            {'X-Container-Meta-Allow-Net': PUBLIC_RULE_AFTER}, proxy=proxy)
-    target.change(sent, time.monotonic(), networks(PUBLIC_RULE_AFTER))
+    target.end_change(time.monotonic())
 
 
 def follow_time(cluster, target, source, proxy, since, max_seconds=30):
@@ -542,6 +556,26 @@ class LoadTestCase(base.ClusterTestCase):
 def _text(value):
     from testtools import content
     return content.text_content(value)
+
+
+class TestJudging(testtools.TestCase):
+    """The judge itself: which answers a rule change makes acceptable."""
+
+    def test_change_in_flight_allows_both_rule_sets(self):
+        target = Target('t', '/v1/a/c/o', b'x', networks(PUBLIC_RULE))
+        target.begin_change(10.0, networks(PUBLIC_RULE_AFTER))
+        # .40 is listed only before; a response judged while the POST is
+        # still in flight may follow either rule set, however late.
+        self.assertEqual({True, False},
+                         target.possible('127.0.0.40', 11.0, 12.0, 1.0))
+        self.assertEqual({True}, target.possible('127.0.0.40', 5.0, 9.0, 1.0))
+        target.end_change(13.0)
+        self.assertEqual({True, False},
+                         target.possible('127.0.0.40', 13.5, 13.6, 1.0))
+        self.assertEqual({False},
+                         target.possible('127.0.0.40', 14.5, 14.6, 1.0))
+        self.assertEqual({True},
+                         target.possible('127.0.0.20', 14.5, 14.6, 1.0))
 
 
 class TestLoad(LoadTestCase):

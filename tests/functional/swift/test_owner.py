@@ -177,3 +177,87 @@ class TestMalformedRules(base.ClusterTestCase):
                                        user=c.OWNER).status)
         self.assertIPDenied(self.req('GET', path, source=OTHER,
                                      user=c.OWNER))
+
+
+class TestRuleLimit(base.ClusterTestCase):
+    """``max_rules``: networks per account or container, counted in all."""
+
+    PROXIES = {
+        'main': c.ProxySpec(whitelist={'max_rules': '5'}),
+        # Without the filter: writes plain allow-* metadata, as the 2013
+        # middleware's users did, past any limit.
+        'plain': c.ProxySpec(pipeline=c.PLAIN_PIPELINE),
+    }
+
+    def _stored(self, path):
+        head = self.admin('HEAD', path).headers
+        return {k.lower(): v for k, v in head.items()
+                if k.lower().startswith('x-container-meta-allow-')}
+
+    def test_write_over_the_limit_refused_and_nothing_stored(self):
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-A': '127.0.0.2, 10.0.0.0/8 fd00::/8'})
+        resp = self.admin('POST', path, {
+            'X-Container-Meta-Allow-B': '192.0.2.0/24, 198.51.100.0/24 ::1',
+            'X-Container-Meta-Color': 'red'}, expect=400)
+        self.assertIn(b'would list 6 networks', resp.body)
+        self.assertIn(b'at most 5', resp.body)
+        self.assertEqual({'x-container-meta-allow-a'},
+                         set(self._stored(path)))
+        self.assertNotIn('X-Container-Meta-Color',
+                         self.admin('HEAD', path).headers)
+        # Replacing a rule counts the new value instead of the old one.
+        self.admin('POST', path, {
+            'X-Container-Meta-Allow-A': '127.0.0.2',
+            'X-Container-Meta-Allow-B': '192.0.2.0/24, 198.51.100.0/24 ::1'})
+        self.assertEqual(2, len(self._stored(path)))
+        self.admin('POST', path, {'X-Container-Meta-Allow-C': '127.0.0.9'})
+        self.admin('POST', path, {'X-Container-Meta-Allow-D': '127.0.0.8'},
+                   expect=400)
+
+    def test_container_created_over_the_limit_is_not(self):
+        path = ACCOUNT + '/too-many'
+        self.admin('PUT', path, {'X-Container-Meta-Allow-A': ', '.join(
+            '127.0.0.%d' % i for i in range(2, 8))}, expect=400)
+        self.admin('HEAD', path, expect=404)
+
+    def test_account_rules_counted_apart(self):
+        try:
+            self.admin('POST', ACCOUNT, {
+                'X-Account-Meta-Allow-Vpn': '127.0.0.0/29 ::1 fd00::/8'})
+            resp = self.admin('POST', ACCOUNT, {
+                'X-Account-Meta-Allow-Lab': '10.0.0.0/8 192.0.2.0/24 '
+                                            '198.51.100.0/24'}, expect=400)
+            self.assertIn(b'the account would list 6 networks', resp.body)
+            # The account's rules do not count against its containers'.
+            self.new_container({'X-Container-Meta-Allow-A': ', '.join(
+                '127.0.0.%d' % i for i in range(2, 7))})
+        finally:
+            self.admin('POST', ACCOUNT, {
+                'X-Remove-Account-Meta-Allow-Vpn': 'x'})
+
+    def test_non_owner_learns_nothing_of_the_count(self):
+        _name, path = self.new_container({
+            'X-Container-Write': c.USER3,
+            'X-Container-Meta-Allow-A': '127.0.0.2, 127.0.0.3'})
+        resp = self.req('POST', path, {
+            'X-Container-Meta-Allow-B': '10.0.0.0/8 192.0.2.0/24 ::1 fd00::/8'
+        }, source=ADMIN, user=c.USER3)
+        self.assertEqual(403, resp.status, resp)
+        self.assertNotIn(b'networks', resp.body)
+
+    def test_stored_over_the_limit_can_only_shrink(self):
+        _name, path = self.new_container()
+        # Seven networks written as the 2013 middleware did, past the filter.
+        self.admin('POST', path, {'X-Container-Meta-Allow-Old': ', '.join(
+            '127.0.0.%d' % i for i in range(2, 9))}, proxy='plain')
+        self.assertIPDenied(self.req('GET', path, source='127.0.0.9',
+                                     user=c.OWNER))
+        resp = self.admin('POST', path, {
+            'X-Container-Meta-Allow-New': '127.0.0.9'}, expect=400)
+        self.assertIn(b'would list 8 networks', resp.body)
+        # Replacing the old rule with a shorter one is no addition.
+        self.admin('POST', path, {'X-Container-Meta-Allow-Old': '127.0.0.2'})
+        self.admin('POST', path, {'X-Container-Meta-Allow-New': '127.0.0.9'})
+        self.assertEqual(204, self.req('GET', path, source='127.0.0.9',
+                                       user=c.OWNER).status)

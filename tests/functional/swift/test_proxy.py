@@ -54,6 +54,7 @@ class TestProxy(base.ClusterTestCase):
             self.assertEqual(proxy == 'strict',
                              section['deny_without_rules'])
             self.assertEqual('allow-', section['rule_prefix'])
+            self.assertEqual(1000, section['max_rules'])
             for secret in ('always_allow', 'trusted_proxies', HOST_ADDRESS):
                 self.assertNotIn(secret, json.dumps(section))
             self.assertEqual(b'OK', self.req('GET', '/healthcheck',
@@ -117,6 +118,8 @@ class TestBadConfig(base.ClusterTestCase):
                          ['always_allow', '10.1.2.3/16']),
             'nonsense': ({'trusted_proxies': 'nonsense'},
                          ['trusted_proxies', 'nonsense']),
+            'max0': ({'max_rules': '0'}, ['max_rules', "'0'"]),
+            'maxword': ({'max_rules': 'lots'}, ['max_rules', "'lots'"]),
         }
         for name, (options, _needles) in cases.items():
             self.cluster.start_proxy(name, c.ProxySpec(whitelist=options),

@@ -1,0 +1,101 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""ip_whitelist rules: how they are stored, counted and compiled.
+
+Rules live in an account's or container's metadata, one comma- or
+space-separated list of networks per ``allow-<name>`` key: system metadata
+``ip-whitelist-allow-<name>``, or plain ``allow-<name>`` metadata left by
+the Operations Guide's 2013 middleware. Compiled rule sets are cached by
+their raw values, within a budget of networks so that neither many small
+nor a few huge rule sets can grow a proxy without bound.
+"""
+
+import collections
+
+from openstack_ext import addresses
+
+RULE_PREFIX = 'allow-'
+SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
+# Networks held by the compiled-rules cache, all rule sets together: about
+# 300 bytes each, so some 30 MB per proxy process at most.
+CACHE_BUDGET = 100000
+
+
+def stored_rules(info):
+    """``{(kind, name): value}`` of the rules in an account/container info.
+
+    *kind* is ``'sysmeta'`` or ``'meta'`` (the guide-era copy); empty values
+    are left out.
+    """
+    found = {}
+    for kind, prefix in (('sysmeta', SYSMETA_PREFIX), ('meta', RULE_PREFIX)):
+        for key, value in info.get(kind, {}).items():
+            if value and key.startswith(prefix):
+                found[kind, key[len(prefix):]] = value
+    return found
+
+
+def rule_values(info):
+    """The non-empty ``allow-*`` values of an account or container info."""
+    return list(stored_rules(info).values())
+
+
+def count_networks(values):
+    """How many entries (networks, valid or not) *values* list."""
+    return sum(len(addresses.split_list(value)) for value in values)
+
+
+def _compile(values):
+    networks, bad = [], []
+    for value in values:
+        for entry in addresses.split_list(value):
+            try:
+                networks.append(addresses.parse_network(entry))
+            except ValueError:
+                bad.append(entry)
+    return addresses.NetworkSet(networks), tuple(bad)
+
+
+class CompiledRules(object):
+    """Compiled rule sets by raw values; least recently used dropped first.
+
+    Bounded by the networks held, not by the number of sets: one rule set
+    of a thousand networks weighs as much as a thousand of one.
+    """
+
+    def __init__(self, budget=CACHE_BUDGET):
+        self.budget = budget
+        self.held = 0
+        self._sets = collections.OrderedDict()
+
+    def __call__(self, values):
+        """Return ``(NetworkSet, bad entries)`` for a tuple of values."""
+        compiled = self._sets.get(values)
+        if compiled is not None:
+            self._sets.move_to_end(values)
+            return compiled
+        compiled = _compile(values)
+        self._sets[values] = compiled
+        self.held += len(compiled[0]) + 1
+        while self.held > self.budget and len(self._sets) > 1:
+            _values, dropped = self._sets.popitem(last=False)
+            self.held -= len(dropped[0]) + 1
+        return compiled
+
+    def __len__(self):
+        return len(self._sets)
+
+
+# One per proxy process. Eventlet switches greenthreads only on I/O, so
+# nothing interleaves within a call.
+compile_rules = CompiledRules()

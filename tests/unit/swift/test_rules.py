@@ -1,0 +1,73 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Stored rules, their count, and the bounded cache of compiled rules."""
+
+import ipaddress
+
+import testtools
+
+from openstack_ext.swift import rules
+
+ip = ipaddress.ip_address
+
+
+class TestStoredRules(testtools.TestCase):
+
+    def test_sysmeta_and_guide_era_meta(self):
+        info = {'sysmeta': {'ip-whitelist-allow-dev': '192.0.2.1',
+                            'ip-whitelist-allow-gone': '',
+                            'other': '198.51.100.1'},
+                'meta': {'allow-dev': '203.0.113.0/24', 'color': 'red'}}
+        self.assertEqual({('sysmeta', 'dev'): '192.0.2.1',
+                          ('meta', 'dev'): '203.0.113.0/24'},
+                         rules.stored_rules(info))
+        self.assertEqual(['192.0.2.1', '203.0.113.0/24'],
+                         rules.rule_values(info))
+        self.assertEqual({}, rules.stored_rules({}))
+
+    def test_count_networks_counts_every_entry(self):
+        self.assertEqual(4, rules.count_networks(
+            ['192.0.2.1, 10.0.0.0/8 ::1', 'nonsense']))
+        self.assertEqual(0, rules.count_networks(['', ' , ']))
+
+
+class TestCompiledRules(testtools.TestCase):
+
+    def test_compiled_once_and_bad_entries_named(self):
+        cache = rules.CompiledRules()
+        values = ('192.0.2.0/24, nonsense', '2001:db8::/32')
+        networks, bad = cache(values)
+        self.assertIs(networks, cache(values)[0])
+        self.assertEqual(('nonsense',), bad)
+        self.assertIn(ip('192.0.2.7'), networks)
+        self.assertIn(ip('2001:db8::1'), networks)
+        self.assertNotIn(ip('198.51.100.1'), networks)
+
+    def test_bounded_by_networks_least_recently_used_first(self):
+        cache = rules.CompiledRules(budget=10)
+        first = cache(('192.0.2.1, 192.0.2.2, 192.0.2.3',))[0]   # weighs 4
+        second = cache(('198.51.100.1, 198.51.100.2',))[0]       # weighs 3
+        self.assertIs(first, cache(('192.0.2.1, 192.0.2.2, 192.0.2.3',))[0])
+        cache(('203.0.113.1, 203.0.113.2, 203.0.113.3',))        # 11 > 10
+        self.assertEqual(2, len(cache))
+        self.assertLessEqual(cache.held, cache.budget)
+        # The least recently used (second) went; the first was used again.
+        self.assertIs(first, cache(('192.0.2.1, 192.0.2.2, 192.0.2.3',))[0])
+        self.assertIsNot(second, cache(('198.51.100.1, 198.51.100.2',))[0])
+
+    def test_a_set_over_the_budget_is_still_answered(self):
+        cache = rules.CompiledRules(budget=2)
+        cache(('192.0.2.1',))
+        networks, bad = cache(('10.0.0.0/8, 172.16.0.0/12, ::1',))
+        self.assertEqual((3, ()), (len(networks), bad))
+        self.assertEqual(1, len(cache))
