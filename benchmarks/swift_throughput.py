@@ -73,7 +73,7 @@ OBJECT = 'obj'
 BODY = bytes(range(256)) * 4
 VARIANTS = ('whitelist', 'plain', 'plain_again', 'noop')
 # --profile: ip_whitelist variants of benchmarks/ipw_variants.py
-PROFILE_VARIANTS = ('cache_nocopy', 'no_account')
+PROFILE_VARIANTS = ('cache_nocopy', 'rules_for_1s')
 CONTROLS = ('plain', 'plain_again', 'noop')  # no rules enforced
 METHODS = ('GET', 'HEAD')
 
