@@ -12,10 +12,10 @@
 
 """``openstack-ext check-rule``: would the proxy accept this allow-* rule?
 
-The verdict is the middleware's own (``compile_rules`` and the metadata
-limits it applies to a rule write); the per-entry detail comes from
-:func:`openstack_ext.addresses.parse_network`, which ``compile_rules``
-calls, so the messages are the ones the parser raises.
+The verdict is the middleware's own (``rules.compile_uncached`` and the
+metadata limits it applies to a rule write); the per-entry detail comes
+from :func:`openstack_ext.addresses.parse_network`, which it calls, so the
+messages are the ones the parser raises.
 """
 
 import argparse
@@ -147,7 +147,7 @@ def check_one(rep, text, clients):
         rep.line('empty: writing it removes the rule%s' % (
             ' ' + name if name else ''), 2)
         return
-    networks, bad = rules.compile_rules((value,))
+    networks, bad = rules.compile_uncached((value,))
     if bad:
         for entry in bad:
             try:

@@ -312,25 +312,31 @@ class IPWhitelistMiddleware(object):
         :param for_object: the request reads or writes an object, which
             object servers serve whatever the account and container
             databases say: a gone account or container cannot vouch for it.
-        :returns: a NetworkSet, or ``None`` when no rule applies.
+        :returns: the account's and the container's compiled rules (a list
+            of one or two NetworkSets), or ``None`` when no rule applies.
         :raises RulesUnavailable: when they cannot be read.
         :raises NoRulesHolder: an object request in a gone account or
             container.
         """
         names = self._names(env)
-        values = self._info_rules(self._info(env, True, names), 'account',
-                                  for_object)
-        if values is None:
+        account_values = self._info_rules(self._info(env, True, names),
+                                          'account', for_object)
+        if account_values is None:
             return None
-        values += self._info_rules(self._info(env, False, names),
-                                   'container', for_object) or []
-        if not values:
-            return None
+        container_values = self._info_rules(self._info(env, False, names),
+                                            'container', for_object)
+        # Compiled apart: an account's rules serve all of its containers.
+        networks = [self._compiled(values, env['PATH_INFO'])
+                    for values in (account_values, container_values)
+                    if values]
+        return networks or None
+
+    def _compiled(self, values, path):
         networks, bad = rules.compile_rules(tuple(values))
         if bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
-                                'entries %s for %s', bad, env['PATH_INFO'])
+                                'entries %s for %s', bad, path)
         return networks
 
     @staticmethod
@@ -379,8 +385,8 @@ class IPWhitelistMiddleware(object):
         networks = self.rules(env, for_object)
         if networks is None:
             return not self.deny_without_rules
-        self.logger.debug('Allow IPs: %s', networks)
-        return client is not None and client in networks
+        self.logger.debug('Allow IPs: %s', ', '.join(map(str, networks)))
+        return client is not None and any(client in n for n in networks)
 
     def _linked_containers(self, req, version, account, container, obj):
         """Other containers whose rules this request must also pass.
@@ -543,7 +549,7 @@ class IPWhitelistMiddleware(object):
                 key, constraints.MAX_META_VALUE_LENGTH)
         if value and not addresses.split_list(value):
             return '%s lists no address' % key  # only separators
-        bad = rules.compile_rules((value,))[1]
+        bad = rules.compile_uncached((value,))[1]
         if bad:
             return 'invalid %s%s rule: %s' % (RULE_PREFIX, name,
                                               ', '.join(bad))
@@ -564,11 +570,13 @@ class IPWhitelistMiddleware(object):
         if not any(writes.values()):
             return None
         kind = 'account' if meta.startswith('x-account-') else 'container'
-        info = self._info(req.environ, account=kind == 'account')
+        names = self._names(req.environ)
+        info = self._info(req.environ, kind == 'account', names)
         if is_success(info['status']):
             stored = rules.stored_rules(info)
-        elif info['status'] in GONE:
-            stored = {}  # being created
+        elif info['status'] in GONE or self._info(
+                req.environ, True, names)['status'] in GONE:
+            stored = {}  # being created, or Swift answers 404
         else:
             self.logger.error('ip_whitelist: cannot count the rules of %s '
                               '(%s status %s): refusing the write',

@@ -27,7 +27,9 @@ from openstack_ext import addresses
 RULE_PREFIX = 'allow-'
 SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
 # Networks held by the compiled-rules cache, all rule sets together: about
-# 300 bytes each, so some 30 MB per proxy process at most.
+# 300 bytes each, some 30 MB per proxy process; room for 100 rule sets at
+# the default max_rules (an account's rules are one set for all of its
+# containers).
 CACHE_BUDGET = 100000
 
 
@@ -62,7 +64,12 @@ def count_networks(values):
     return sum(len(addresses.split_list(value)) for value in values)
 
 
-def _compile(values):
+def compile_uncached(values):
+    """``(NetworkSet, bad entries)`` for a tuple of values, not kept.
+
+    For values that are only validated (rule writes), which must not push
+    the rules in use out of :data:`compile_rules`' budget.
+    """
     networks, bad = [], []
     for value in values:
         for entry in addresses.split_list(value):
@@ -91,7 +98,7 @@ class CompiledRules(object):
         if compiled is not None:
             self._sets.move_to_end(values)
             return compiled
-        compiled = _compile(values)
+        compiled = compile_uncached(values)
         self._sets[values] = compiled
         self.held += len(compiled[0]) + 1
         while self.held > self.budget and len(self._sets) > 1:

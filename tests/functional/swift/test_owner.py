@@ -187,6 +187,8 @@ class TestRuleLimit(base.ClusterTestCase):
         # Without the filter: writes plain allow-* metadata, as the 2013
         # middleware's users did, past any limit.
         'plain': c.ProxySpec(pipeline=c.PLAIN_PIPELINE),
+        'no-autocreate': c.ProxySpec(whitelist={'max_rules': '5'},
+                                     app={'account_autocreate': 'false'}),
     }
 
     def _stored(self, path):
@@ -221,6 +223,13 @@ class TestRuleLimit(base.ClusterTestCase):
             '127.0.0.%d' % i for i in range(2, 8))}, expect=400)
         self.admin('HEAD', path, expect=404)
 
+    def test_container_in_a_missing_account(self):
+        # Swift's own 404, not "rules unavailable": nothing is stored there.
+        resp = self.req('PUT', '/v1/%s/first' % c.ACCOUNT2,
+                        {'X-Container-Meta-Allow-A': LISTED}, source=ADMIN,
+                        user=c.OWNER2, proxy='no-autocreate')
+        self.assertEqual(404, resp.status, resp)
+
     def test_account_rules_counted_apart(self):
         try:
             self.admin('POST', ACCOUNT, {
@@ -238,13 +247,27 @@ class TestRuleLimit(base.ClusterTestCase):
 
     def test_non_owner_learns_nothing_of_the_count(self):
         _name, path = self.new_container({
-            'X-Container-Write': c.USER3,
             'X-Container-Meta-Allow-A': '127.0.0.2, 127.0.0.3'})
-        resp = self.req('POST', path, {
-            'X-Container-Meta-Allow-B': '10.0.0.0/8 192.0.2.0/24 ::1 fd00::/8'
-        }, source=ADMIN, user=c.USER3)
+        too_many = {'X-Container-Meta-Allow-B':
+                    '10.0.0.0/8 192.0.2.0/24 ::1 fd00::/8'}
+        # tester3 may write this account's metadata (an account ACL), so
+        # the request reaches the rule check, not only tempauth.
+        self.admin('POST', ACCOUNT, {'X-Account-Access-Control': json.dumps(
+            {'read-write': [c.USER3]})})
+        try:
+            self.assertEqual(204, self.req(
+                'POST', path, {'X-Container-Meta-Color': 'blue'},
+                source=ADMIN, user=c.USER3).status)
+            resp = self.req('POST', path, too_many, source=ADMIN,
+                            user=c.USER3)
+        finally:
+            self.admin('POST', ACCOUNT, {'X-Account-Access-Control': '{}'})
         self.assertEqual(403, resp.status, resp)
-        self.assertNotIn(b'networks', resp.body)
+        self.assertEqual(b'Only the owner can change allow-* rules',
+                         resp.body)
+        # Control: the owner is told.
+        owner = self.admin('POST', path, too_many, expect=400)
+        self.assertIn(b'would list 6 networks', owner.body)
 
     def test_stored_over_the_limit_can_only_shrink(self):
         _name, path = self.new_container()
