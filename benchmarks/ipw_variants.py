@@ -52,7 +52,7 @@ class NoAccount(ip_whitelist.IPWhitelistMiddleware):
         values = self._info_rules(self._info(env), 'container', for_object)
         if not values:
             return None
-        return [rules.compile_rules(tuple(values))[0]]
+        return rules.RuleSets([rules.compile_rules(tuple(values))[0]])
 
 
 class RulesForOneSecond(ip_whitelist.IPWhitelistMiddleware):

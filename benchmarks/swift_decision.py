@@ -170,8 +170,7 @@ def measure(count, number, repeat):
         lambda: client in rules.compile_rules(tuple(values))[0],
         number, repeat)
     results['rules+match'] = common.per_call_us(
-        lambda: any(client in n for n in mw.rules(env)), number,
-        repeat)
+        lambda: client in mw.rules(env), number, repeat)
     results['check'] = common.per_call_us(
         lambda: mw.check(req, client), number, repeat)
 

@@ -312,8 +312,8 @@ class IPWhitelistMiddleware(object):
         :param for_object: the request reads or writes an object, which
             object servers serve whatever the account and container
             databases say: a gone account or container cannot vouch for it.
-        :returns: the account's and the container's compiled rules (a list
-            of one or two NetworkSets), or ``None`` when no rule applies.
+        :returns: a :class:`rules.RuleSets` (the account's and the
+            container's compiled rules), or ``None`` when no rule applies.
         :raises RulesUnavailable: when they cannot be read.
         :raises NoRulesHolder: an object request in a gone account or
             container.
@@ -325,10 +325,9 @@ class IPWhitelistMiddleware(object):
             return None
         container_values = self._info_rules(self._info(env, False, names),
                                             'container', for_object)
-        # Compiled apart: an account's rules serve all of its containers.
-        networks = [self._compiled(values, env['PATH_INFO'])
-                    for values in (account_values, container_values)
-                    if values]
+        networks = rules.RuleSets(
+            self._compiled(values, env['PATH_INFO'])
+            for values in (account_values, container_values) if values)
         return networks or None
 
     def _compiled(self, values, path):
@@ -385,8 +384,8 @@ class IPWhitelistMiddleware(object):
         networks = self.rules(env, for_object)
         if networks is None:
             return not self.deny_without_rules
-        self.logger.debug('Allow IPs: %s', ', '.join(map(str, networks)))
-        return client is not None and any(client in n for n in networks)
+        self.logger.debug('Allow IPs: %s', networks)
+        return client is not None and client in networks
 
     def _linked_containers(self, req, version, account, container, obj):
         """Other containers whose rules this request must also pass.

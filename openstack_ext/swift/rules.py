@@ -80,6 +80,24 @@ def compile_uncached(values):
     return addresses.NetworkSet(networks), tuple(bad)
 
 
+class RuleSets(tuple):
+    """The compiled rule sets that cover one container.
+
+    Its account's and its own, compiled apart because an account's rules
+    serve all of its containers; an address is in it when one set admits
+    it. Printed (lazily, by the logger) as the networks of both.
+    """
+
+    def __contains__(self, address):
+        for networks in self:
+            if address in networks:
+                return True
+        return False
+
+    def __str__(self):
+        return ', '.join(str(networks) for networks in self)
+
+
 class CompiledRules(object):
     """Compiled rule sets by raw values; least recently used dropped first.
 

@@ -71,3 +71,18 @@ class TestCompiledRules(testtools.TestCase):
         networks, bad = cache(('10.0.0.0/8, 172.16.0.0/12, ::1',))
         self.assertEqual((3, ()), (len(networks), bad))
         self.assertEqual(1, len(cache))
+
+
+class TestRuleSets(testtools.TestCase):
+
+    def test_any_set_admits_and_both_are_printed(self):
+        compiled = rules.CompiledRules()
+        account = compiled(('192.0.2.0/24',))[0]
+        container = compiled(('2001:db8::/32',))[0]
+        both = rules.RuleSets((account, container))
+        self.assertIn(ip('192.0.2.9'), both)
+        self.assertIn(ip('2001:db8::9'), both)
+        self.assertNotIn(ip('198.51.100.9'), both)
+        self.assertNotIn(ip('192.0.2.9'), rules.RuleSets((container,)))
+        self.assertEqual('192.0.2.0/24, 2001:db8::/32', str(both))
+        self.assertFalse(rules.RuleSets(()))
