@@ -23,8 +23,6 @@ they exist to measure.
   instead of the public ``get_*_info``, which deep-copy the info dict: what
   that copy costs. Private, and its return value changed in Swift 2.3x,
   hence not in the middleware.
-* ``no_account`` (``--profile``): skips the account info (and the account's
-  rules): only to measure what reading the account info costs.
 * ``rules_for_1s`` (``--profile``): keeps each container's compiled rules in
   the proxy process for one second, reading no info at all in between:
   what a process-local cache would save (changes made through other proxies
@@ -36,7 +34,6 @@ import time
 from swift.proxy.controllers import base as proxy_base
 
 from openstack_ext.swift import ip_whitelist
-from openstack_ext.swift import rules
 
 
 class CacheNoCopy(ip_whitelist.IPWhitelistMiddleware):
@@ -45,14 +42,6 @@ class CacheNoCopy(ip_whitelist.IPWhitelistMiddleware):
         info, _state = proxy_base._get_info_from_caches(
             self.app._pipeline_final_app, env, acc, None if account else cont)
         return info or super(CacheNoCopy, self)._info(env, account, names)
-
-
-class NoAccount(ip_whitelist.IPWhitelistMiddleware):
-    def rules(self, env, for_object=False):
-        values = self._info_rules(self._info(env), 'container', for_object)
-        if not values:
-            return None
-        return rules.RuleSets([rules.compile_rules(tuple(values))[0]])
 
 
 class RulesForOneSecond(ip_whitelist.IPWhitelistMiddleware):
@@ -86,6 +75,5 @@ def _factory(cls):
 
 
 cache_nocopy = _factory(CacheNoCopy)
-no_account = _factory(NoAccount)
 rules_for_1s = _factory(RulesForOneSecond)
 noop = _factory(Noop)
