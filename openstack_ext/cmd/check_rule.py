@@ -179,9 +179,12 @@ def run(args, out):
         check_one(rep, text, args.client)
     if rep.errors:
         return rep.verdict('')
-    rep.para('A container with rules, or whose account has rules, answers '
-             '403 to every other client except the proxy\'s always_allow '
-             'addresses. Set a rule as the owner: swift post --meta '
-             '"allow-NAME:VALUE" CONTAINER (no CONTAINER: the account).')
+    rep.para('A client passes only when every level that has rules lists '
+             'it: the account\'s rules bound the whole account (its own '
+             'requests included), a container\'s rules narrow within them; '
+             'the proxy\'s always_allow addresses always pass. Set a rule as '
+             'the owner, from an address the rules in force already list: '
+             'swift post --meta "allow-NAME:VALUE" CONTAINER (no CONTAINER: '
+             'the account).')
     return rep.verdict('the proxy accepts %s' % (
         'this rule' if len(args.rules) == 1 else 'these rules'))

@@ -15,7 +15,7 @@
 IP Whitelist
 ============
 
-Lets a container, or a whole account, be reached only from the addresses
+Lets an account, or a container in it, be reached only from the addresses
 its owner lists. This is the Operations Guide's ``ip_whitelist`` middleware,
 made safe for a production proxy.
 
@@ -50,19 +50,44 @@ containers protected; the owner's next write of that rule moves it.
 Decision
 --------
 
-A request for a container or an object passes when the client address is
+The rules form a perimeter: the account's rules bound the whole account,
+its own requests included (``HEAD``, ``GET``, ``POST``, ``PUT`` and
+``DELETE`` on ``/v1/<account>``), and a container's rules narrow within
+them. A request for an account, a container or an object passes when the
+client address is
 
 1. in ``always_allow``, or
-2. in any rule of the container or of its account (the account's rules
-   cover all its containers; a container's rules add to them).
+2. listed by every level that has rules: the account's rules (if it has
+   any) and, below the account, the container's rules (if it has any).
 
-When neither the container nor the account has a rule, the request passes
-unless ``deny_without_rules`` is set (the guide's strict mode). Otherwise
-the answer is ``403`` with ``deny_message``.
+A level without rules imposes nothing. When neither the container nor its
+account has a rule, a container or object request passes unless
+``deny_without_rules`` is set (the guide's strict mode); an account
+request then passes. Otherwise the answer is ``403`` with
+``deny_message``.
 
-Requests without a container (``/info``, auth, account listings,
-healthcheck) pass untouched. When the rules cannot be read (account or
-container servers failing), the answer is ``503``: never the data.
+=====================  ===========  ===========  ==========================
+Account rules          Container    Client in    Container/object request
+=====================  ===========  ===========  ==========================
+none                   none         (anybody)    passes (``403`` with
+                                                 ``deny_without_rules``)
+``A``                  none         ``A``        passes
+none                   ``C``        ``C``        passes
+``A``                  ``C``        ``A`` and    passes
+                                    ``C``
+``A``                  ``C``        ``C`` only   ``403``
+``A``                  ``C``        ``A`` only   ``403``
+=====================  ===========  ===========  ==========================
+
+Changing the rules goes through the perimeter too. A rule write or
+removal, and the ``DELETE`` of an account or container that holds rules
+(which removes them), must pass the rules in force and be made by the
+owner: anybody else gets ``403``, however the auth middleware would
+otherwise let them write or delete.
+
+Requests that name no account (``/info``, auth, healthcheck) pass
+untouched. When the rules cannot be read (account or container servers
+failing), the answer is ``503``: never the data.
 
 The rule holds on every path to the data: the check runs on the request
 itself and, by wrapping ``swift.authorize``, on every subrequest made for
@@ -143,7 +168,9 @@ then memcache, then the backend); each distinct rule set is parsed once
 and kept, within a fixed budget of networks per proxy process. The
 proxy reads the container's info for every object request anyway, and
 ``ratelimit`` the account's; without ``ratelimit`` the account info is one
-more memcache read. Measured with 200 rules: about 3 % of an object GET. A
+more memcache read, as it is for a request on the account itself (which
+Swift answers from the account servers, not from that info). Measured
+with 200 rules: about 3 % of an object GET. A
 change made through one proxy is seen there at once; other proxies may use
 the old rules until their cached info expires:
 ``recheck_container_existence`` / ``recheck_account_existence`` seconds
@@ -154,8 +181,11 @@ counted as the ``ip_whitelist.denied`` metric; unreadable rules count as
 ``ip_whitelist.unavailable``.
 """
 
+import collections
+
 from swift.common import constraints
 from swift.common.http import is_success
+from swift.common.middleware.s3api.utils import MULTIUPLOAD_SUFFIX
 from swift.common.registry import register_swift_info
 from swift.common import swob
 from swift.common import utils
@@ -164,6 +194,7 @@ from swift.proxy.controllers import base as proxy_base
 from openstack_ext import addresses
 from openstack_ext.swift.local_addresses import local_addresses
 from openstack_ext.swift import pipeline
+from openstack_ext.swift import rule_api
 from openstack_ext.swift import rules
 
 RULE_PREFIX = rules.RULE_PREFIX
@@ -172,12 +203,47 @@ SWIFT_SOURCE = 'IPW'
 GONE = (404, 410)  # no such account or container (any more)
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
-S3_SEGMENTS_SUFFIX = '+segments'  # s3api's MULTIUPLOAD_SUFFIX
 # Networks one account or container may list: bounds what a request for it
 # costs (parsing 1,000 networks takes ~11 ms, once per rule set and proxy).
 DEFAULT_MAX_RULES = 1000
 # The path whose request __call__ admitted, in that request's environment.
 JUDGED_PATH = 'openstack_ext.ip_whitelist.judged_path'
+# What refused a request (see refusal()).
+ACCOUNT_RULES, CONTAINER_RULES, NO_RULES = 'account', 'container', 'none'
+
+Options = collections.namedtuple('Options', 'always_allow deny_without_rules')
+
+
+def refusal(client, account_rules, container_rules, options, container=True):
+    """The decision: what refuses *client*, or ``None`` when it passes.
+
+    A pure function of its arguments, so that it can be asked wherever the
+    rules are at hand.
+
+    :param client: the client's address, ``None`` when it is unknown.
+    :param account_rules: the account's compiled rules (a ``NetworkSet``),
+        ``None`` when the account has no rule.
+    :param container_rules: the same for the container.
+    :param options: :class:`Options`.
+    :param container: ``False`` for a request on the account itself, which
+        ``deny_without_rules`` does not close.
+    :returns: :data:`ACCOUNT_RULES` or :data:`CONTAINER_RULES` (the level
+        whose rules do not list the client), :data:`NO_RULES` (neither
+        level has a rule and ``deny_without_rules`` is set), or ``None``.
+    """
+    if client is not None and client in options.always_allow:
+        return None
+    if account_rules is None and container_rules is None:
+        return NO_RULES if container and options.deny_without_rules \
+            else None
+    # Every level that has rules must list the client: the account's
+    # rules bound all of it, a container's narrow within them.
+    for level, networks in ((ACCOUNT_RULES, account_rules),
+                            (CONTAINER_RULES, container_rules)):
+        if networks is not None and (client is None
+                                     or client not in networks):
+            return level
+    return None
 
 
 class RulesUnavailable(Exception):
@@ -204,15 +270,23 @@ def _parse_address_list(option, text):
     return addresses.NetworkSet(networks)
 
 
-def _parse_positive_int(option, text):
+def _parse_max_rules(conf):
+    text = conf.get('max_rules', DEFAULT_MAX_RULES)
     try:
-        value = int(text)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1:
-        raise ValueError('ip_whitelist: invalid %s value: %r (a whole number '
-                         'of at least 1)' % (option, text))
-    return value
+        return utils.config_positive_int_value(text)
+    except ValueError:
+        raise ValueError('ip_whitelist: invalid max_rules value: %r (a whole '
+                         'number of at least 1)' % (text,))
+
+
+def _forbidden(req, body):
+    return swob.HTTPForbidden(request=req, content_type='text/plain',
+                              body=body)
+
+
+def _unavailable(req, body='IP whitelist rules are unavailable'):
+    return swob.HTTPServiceUnavailable(request=req, content_type='text/plain',
+                                       body=body)
 
 
 class IPCheckingAuthorize(object):
@@ -233,34 +307,28 @@ class IPCheckingAuthorize(object):
             denial = self.whitelist.check(req, self.client)
         if denial is None and self.authorize is not None:
             denial = self.authorize(req)
-        if denial is None and self.whitelist.changes_rules(req):
-            if not req.environ.get('swift_owner'):
-                self.whitelist.logger.info(
-                    'ip_whitelist: non-owner %s may not change rules on %s',
-                    req.remote_user, req.path)
-                return swob.HTTPForbidden(
-                    request=req, content_type='text/plain',
-                    body='Only the owner can change allow-* rules')
-            denial = self.whitelist.rule_count_denial(req)
+        if denial is None:
+            # Auth has said who the requester is (swift_owner).
+            denial = self.whitelist.owner_denial(req)
         return denial
 
 
 class IPWhitelistMiddleware(object):
-    """Allow a container or account to be reached only from listed IPs."""
+    """Allow an account or container to be reached only from listed IPs."""
 
     def __init__(self, app, conf, logger=None):
         self.app = app
         self.logger = logger or utils.get_logger(
             conf, log_route='ip_whitelist', statsd_tail_prefix='ip_whitelist')
         self.deny_message = conf.get('deny_message', 'IP Denied')
-        self.always_allow = _parse_address_list(
-            'always_allow', conf.get('always_allow', 'auto'))
+        self.options = Options(
+            always_allow=_parse_address_list(
+                'always_allow', conf.get('always_allow', 'auto')),
+            deny_without_rules=utils.config_true_value(
+                conf.get('deny_without_rules', 'false')))
         self.trusted_proxies = _parse_address_list(
             'trusted_proxies', conf.get('trusted_proxies', ''))
-        self.deny_without_rules = utils.config_true_value(
-            conf.get('deny_without_rules', 'false'))
-        self.max_rules = _parse_positive_int(
-            'max_rules', conf.get('max_rules', DEFAULT_MAX_RULES))
+        self.max_rules = _parse_max_rules(conf)
         self.misplaced = None
         self._pipeline_checked = False
         if app is not None:
@@ -269,6 +337,10 @@ class IPWhitelistMiddleware(object):
             errors, _warnings = pipeline.check_running_pipeline(app)
             if errors:
                 raise ValueError('ip_whitelist: ' + '; '.join(errors))
+
+    always_allow = property(lambda self: self.options.always_allow)
+    deny_without_rules = property(
+        lambda self: self.options.deny_without_rules)
 
     def _check_loaded_pipeline(self):
         """Check the whole pipeline, which Swift lists once it is loaded.
@@ -286,8 +358,8 @@ class IPWhitelistMiddleware(object):
             self.logger.warning('ip_whitelist: %s', warning)
         if errors:
             self.misplaced = '; '.join(errors)
-            self.logger.error('ip_whitelist: %s: refusing every container '
-                              'and object request', self.misplaced)
+            self.logger.error('ip_whitelist: %s: refusing every account, '
+                              'container and object request', self.misplaced)
 
     def _own_authorize(self, env):
         """This filter's ``swift.authorize`` in ``env``, or ``None``."""
@@ -306,14 +378,15 @@ class IPWhitelistMiddleware(object):
             env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'),
             self.trusted_proxies)
 
+    # -- reading the rules ------------------------------------------------
+
     def rules(self, env, for_object=False):
-        """The rules covering the container in ``env``'s path.
+        """The rules in force on the account or container of ``env``'s path.
 
         :param for_object: the request reads or writes an object, which
             object servers serve whatever the account and container
             databases say: a gone account or container cannot vouch for it.
-        :returns: a :class:`rules.RuleSets` (the account's and the
-            container's compiled rules), or ``None`` when no rule applies.
+        :returns: a :class:`rules.Perimeter`.
         :raises RulesUnavailable: when they cannot be read.
         :raises NoRulesHolder: an object request in a gone account or
             container.
@@ -322,20 +395,22 @@ class IPWhitelistMiddleware(object):
         account_values = self._info_rules(self._info(env, True, names),
                                           'account', for_object)
         if account_values is None:
-            return None
-        container_values = self._info_rules(self._info(env, False, names),
-                                            'container', for_object)
-        networks = rules.RuleSets(
-            self._compiled(values, env['PATH_INFO'])
-            for values in (account_values, container_values) if values)
-        return networks or None
+            return rules.NO_PERIMETER  # no account: Swift answers 404
+        container_values = None
+        if names[1]:
+            container_values = self._info_rules(
+                self._info(env, False, names), 'container', for_object)
+        return rules.Perimeter(self._compiled(account_values, env),
+                               self._compiled(container_values, env))
 
-    def _compiled(self, values, path):
+    def _compiled(self, values, env):
+        if not values:
+            return None
         networks, bad = rules.compile_rules(tuple(values))
         if bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
-                                'entries %s for %s', bad, path)
+                                'entries %s for %s', bad, env['PATH_INFO'])
         return networks
 
     @staticmethod
@@ -376,16 +451,17 @@ class IPWhitelistMiddleware(object):
             return None
         raise RulesUnavailable('%s status %s' % (kind, status))
 
-    def _allowed(self, env, client, for_object=False):
-        """Whether ``client`` may reach the container in ``env``'s path.
+    # -- judging a request --------------------------------------------------
+
+    def _refusal(self, env, client, container, for_object=False):
+        """:func:`refusal` for the account or container of ``env``'s path.
 
         :raises: as :meth:`rules`.
         """
-        networks = self.rules(env, for_object)
-        if networks is None:
-            return not self.deny_without_rules
-        self.logger.debug('Allow IPs: %s', networks)
-        return client is not None and client in networks
+        perimeter = self.rules(env, for_object)
+        self.logger.debug('Allow IPs: %s', perimeter)
+        return refusal(client, perimeter.account, perimeter.container,
+                       self.options, bool(container))
 
     def _linked_containers(self, req, version, account, container, obj):
         """Other containers whose rules this request must also pass.
@@ -399,8 +475,8 @@ class IPWhitelistMiddleware(object):
           needs the client to be admitted there too.
         """
         names = []
-        if container.endswith(S3_SEGMENTS_SUFFIX):
-            names.append(container[:-len(S3_SEGMENTS_SUFFIX)])
+        if container.endswith(MULTIUPLOAD_SUFFIX):
+            names.append(container[:-len(MULTIUPLOAD_SUFFIX)])
         if req.method in WRITE_METHODS:
             if obj:
                 info = self._info(req.environ)
@@ -446,25 +522,26 @@ class IPWhitelistMiddleware(object):
             version, account, container, obj = req.split_path(1, 4, True)
         except ValueError:
             return None
-        if not container or not constraints.valid_api_version(version):
-            return None
+        if not account or not constraints.valid_api_version(version):
+            return None  # /info, auth, healthcheck...
         invalid = self._invalid_path(req)
         if invalid is not None:
             return invalid
         if self.misplaced:
-            return swob.HTTPServiceUnavailable(
-                request=req, content_type='text/plain',
-                body='ip_whitelist is misplaced in the proxy pipeline')
+            return _unavailable(
+                req, 'ip_whitelist is misplaced in the proxy pipeline')
         self.logger.debug('Remote IP: %s', client)
         if client is not None and client in self.always_allow:
-            return None
+            return None  # as refusal() would say, without reading rules
         try:
-            denied = None if self._allowed(req.environ, client, bool(obj)) \
-                else container
-            if denied is None:
+            refused_by = self._refusal(req.environ, client, container,
+                                       bool(obj))
+            denied = container
+            if refused_by is None and container:
                 for name, env in self._linked_containers(
                         req, version, account, container, obj):
-                    if not self._allowed(env, client):
+                    refused_by = self._refusal(env, client, name)
+                    if refused_by is not None:
                         denied = name
                         break
         except NoRulesHolder as gone:
@@ -476,99 +553,63 @@ class IPWhitelistMiddleware(object):
                               'Account=%s Container=%s (%s): refusing',
                               account, container, error)
             self.logger.increment('unavailable')
-            return swob.HTTPServiceUnavailable(
-                request=req, content_type='text/plain',
-                body='IP whitelist rules are unavailable')
-        if denied is None:
+            return _unavailable(req)
+        if refused_by is None:
             return None
         self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
-                         'Container=%s', client, account, denied)
+                         'Container=%s (%s rules)', client, account, denied,
+                         refused_by)
         self.logger.increment('denied')
-        return swob.HTTPForbidden(request=req, content_type='text/plain',
-                                  body=self.deny_message)
+        return _forbidden(req, self.deny_message)
 
-    @staticmethod
-    def _rule_headers(req):
-        """``(meta prefix, sysmeta prefix)`` a rule write would use."""
-        if req.method not in ('PUT', 'POST'):
-            return None
-        try:
-            version, _account, container, obj = req.split_path(2, 4, True)
-        except ValueError:
-            return None
-        if obj or not constraints.valid_api_version(version):
-            return None
-        kind = 'container' if container else 'account'
-        return ('x-%s-meta-%s' % (kind, RULE_PREFIX),
-                'x-%s-sysmeta-%s' % (kind, SYSMETA_PREFIX))
+    # -- the owner's rights ---------------------------------------------------
 
-    def changes_rules(self, req):
-        prefixes = self._rule_headers(req)
-        return prefixes is not None and any(
-            key.lower().startswith(prefixes[1]) for key in req.headers)
+    def owner_denial(self, req):
+        """Refuse what only the owner may do, once auth knows the requester.
 
-    def translate_rule_writes(self, req):
-        """Move ``allow-*`` metadata writes to sysmeta, validating them.
-
-        :returns: a ``400`` response when a rule is malformed, else None.
+        Writing or removing a rule, and deleting an account or container
+        that holds rules (which removes them), are the owner's alone; an
+        owner's rule write must also stay within ``max_rules``.
         """
-        prefixes = self._rule_headers(req)
-        if prefixes is None:
+        changes = rule_api.changes_rules(req)
+        if not changes and not self._deletes_rules(req):
             return None
-        meta, sysmeta = prefixes
-        remove = 'x-remove-' + meta[2:]
-        writes = {}
-        for key, value in req.headers.items():
-            lower = key.lower()
-            if lower.startswith(meta):
-                writes[lower[len(meta):]] = (key, value.strip())
-            elif lower.startswith(remove):
-                writes[lower[len(remove):]] = (key, '')
-        error = next(filter(None, (
-            self._rule_error(meta, name, key, value)
-            for name, (key, value) in writes.items())), None)
-        if error:
-            self.logger.info('ip_whitelist: refused %s: %s', req.path, error)
-            return swob.HTTPBadRequest(request=req, body=error,
-                                       content_type='text/plain')
-        for name, (key, value) in writes.items():
-            del req.headers[key]
-            req.headers[sysmeta + name] = value
-            # An empty value deletes the guide-era plain metadata copy.
-            req.headers[meta + name] = ''
-        return None
+        if not req.environ.get('swift_owner'):
+            self.logger.info('ip_whitelist: non-owner %s may not %s rules '
+                             'on %s', req.remote_user,
+                             'change' if changes else 'delete', req.path)
+            return _forbidden(req, 'Only the owner can change allow-* rules'
+                              if changes else 'Only the owner can delete '
+                              'what holds allow-* rules')
+        return self.rule_count_denial(req) if changes else None
 
-    @staticmethod
-    def _rule_error(meta, name, key, value):
-        """What is wrong with one rule write, or ``None``."""
-        if not name or len(meta + name) > constraints.MAX_META_NAME_LENGTH:
-            return 'invalid rule name %r' % key
-        if len(value) > constraints.MAX_META_VALUE_LENGTH:
-            return '%s is longer than %d characters' % (
-                key, constraints.MAX_META_VALUE_LENGTH)
-        if value and not addresses.split_list(value):
-            return '%s lists no address' % key  # only separators
-        bad = rules.compile_uncached((value,))[1]
-        if bad:
-            return 'invalid %s%s rule: %s' % (RULE_PREFIX, name,
-                                              ', '.join(bad))
-        return None
+    def _deletes_rules(self, req):
+        """Whether ``req`` deletes an account or container holding rules."""
+        if req.method != 'DELETE':
+            return False
+        kind = rule_api.holder_kind(req)
+        if kind is None:
+            return False
+        info = self._info(req.environ, kind == 'account')
+        if is_success(info['status']):
+            return bool(rules.rule_values(info))
+        if info['status'] in GONE:
+            return False
+        # Unreadable: it may hold rules. Refused as any non-owner's would
+        # be; the owner's DELETE goes on, and Swift answers it.
+        return True
 
     def rule_count_denial(self, req):
         """A ``400`` if the owner's rule write would exceed ``max_rules``.
 
         Counted over what is stored plus the (translated) request, once the
         requester is known to be the owner: nobody else learns how many
-        rules there are. A write that does not add to rules already over
-        the limit always passes, so that an owner can come back under it.
+        rules there are.
         """
-        meta, sysmeta = self._rule_headers(req)
-        writes = {key.lower()[len(sysmeta):]: value
-                  for key, value in req.headers.items()
-                  if key.lower().startswith(sysmeta)}
+        kind = rule_api.writable_kind(req)
+        writes = rule_api.written_rules(req)
         if not any(writes.values()):
             return None
-        kind = 'account' if meta.startswith('x-account-') else 'container'
         names = self._names(req.environ)
         info = self._info(req.environ, kind == 'account', names)
         if is_success(info['status']):
@@ -580,47 +621,30 @@ class IPWhitelistMiddleware(object):
             self.logger.error('ip_whitelist: cannot count the rules of %s '
                               '(%s status %s): refusing the write',
                               req.path, kind, info['status'])
-            return swob.HTTPServiceUnavailable(
-                request=req, content_type='text/plain',
-                body='IP whitelist rules are unavailable')
-        before = rules.count_networks(stored.values())
-        after = rules.count_networks(
-            [v for (_kind, name), v in stored.items() if name not in writes]
-            + list(writes.values()))
-        if after <= self.max_rules or after <= before:
+            return _unavailable(req)
+        error = rule_api.count_error(kind, stored, writes, self.max_rules)
+        if error is None:
             return None
-        error = ('the %s would list %d networks in its %s* rules; at most %d '
-                 'are allowed' % (kind, after, RULE_PREFIX, self.max_rules))
         self.logger.info('ip_whitelist: refused %s: %s', req.path, error)
         return swob.HTTPBadRequest(request=req, body=error,
                                    content_type='text/plain')
 
-    @staticmethod
-    def _holds_rules(path):
-        """Whether ``path`` names an account or container, not an object."""
-        return not any(path.split('/', 4)[4:])  # /v1/a/c/OBJECT
-
-    def show_rules_to_owner(self, env, start_response):
-        """Show stored rules as ``X-*-Meta-Allow-*`` to the owner only."""
-        def start_with_rules(status, headers, exc_info=None):
-            if env.get('swift_owner'):
-                shown = []
-                for key, value in headers:
-                    kind, sep, name = key.lower().partition(
-                        '-sysmeta-' + SYSMETA_PREFIX)
-                    if sep and kind in ('x-container', 'x-account'):
-                        shown.append(('%s-meta-%s%s' % (
-                            kind, RULE_PREFIX, name), value))
-                headers = list(headers) + shown
-            return start_response(status, headers, exc_info)
-        return start_with_rules
+    def _translate_rule_writes(self, req):
+        """A ``400`` naming a malformed rule write, else ``None``."""
+        error = rule_api.translate_rule_writes(req)
+        if error is None:
+            return None
+        self.logger.info('ip_whitelist: refused %s: %s', req.path, error)
+        return swob.HTTPBadRequest(request=req, body=error,
+                                   content_type='text/plain')
 
     def __call__(self, env, start_response):
         if not self._pipeline_checked:
             self._check_loaded_pipeline()
         req = swob.Request(env)
         client = self.client_address(env)
-        denial = self.check(req, client) or self.translate_rule_writes(req)
+        denial = self.check(req, client) or \
+            self._translate_rule_writes(req)
         if denial is not None:
             return denial(env, start_response)
         # Subrequests get environments of their own, without this mark.
@@ -629,8 +653,8 @@ class IPWhitelistMiddleware(object):
             env['swift.authorize'] = IPCheckingAuthorize(
                 self, client, env.get('swift.authorize'))
         if req.method in ('GET', 'HEAD') and \
-                self._holds_rules(env['PATH_INFO']):
-            start_response = self.show_rules_to_owner(env, start_response)
+                rule_api.holder_kind(req) is not None:
+            start_response = rule_api.show_to_owner(env, start_response)
         return self.app(env, start_response)
 
 
@@ -642,10 +666,10 @@ def filter_factory(global_conf, **local_conf):
         'ip_whitelist',
         rule_prefix=RULE_PREFIX,
         account_rules=True,
+        account_perimeter=True,
         deny_without_rules=utils.config_true_value(
             conf.get('deny_without_rules', 'false')),
-        max_rules=_parse_positive_int(
-            'max_rules', conf.get('max_rules', DEFAULT_MAX_RULES)))
+        max_rules=_parse_max_rules(conf))
 
     def ip_whitelist_filter(app):
         # Built when the proxy loads its pipeline: a bad option stops it.

@@ -80,22 +80,22 @@ def compile_uncached(values):
     return addresses.NetworkSet(networks), tuple(bad)
 
 
-class RuleSets(tuple):
-    """The compiled rule sets that cover one container.
+class Perimeter(collections.namedtuple('Perimeter', 'account container')):
+    """The compiled rules of an account and of a container in it.
 
-    Its account's and its own, compiled apart because an account's rules
-    serve all of its containers; an address is in it when one set admits
-    it. Printed (lazily, by the logger) as the networks of both.
+    Each is a :class:`~openstack_ext.addresses.NetworkSet`, or ``None``
+    when that level has no rule; compiled apart because an account's rules
+    serve all of its containers. Printed (lazily, by the logger) level by
+    level.
     """
 
-    def __contains__(self, address):
-        for networks in self:
-            if address in networks:
-                return True
-        return False
-
     def __str__(self):
-        return ', '.join(str(networks) for networks in self)
+        return '; '.join('%s: %s' % (level, networks)
+                         for level, networks in zip(self._fields, self)
+                         if networks is not None) or 'no rules'
+
+
+NO_PERIMETER = Perimeter(None, None)
 
 
 class CompiledRules(object):

@@ -123,35 +123,46 @@ def _model_info(status, rules, for_object):
 
 
 def model_decision(ex, container, client, for_object):
-    """200 (passes), 403, 404 or 503 for *client* on *container*."""
+    """200 (passes), 403, 404 or 503 for *client* on *container*.
+
+    *container* ``None``: a request on the account itself.
+    """
     if client is not None and any(client in n for n in ex.always_allow):
         return 200
-    rules, answer = _model_info(ex.account_status, ex.account_rules,
-                                for_object)
+    account_rules, answer = _model_info(ex.account_status, ex.account_rules,
+                                        for_object)
     if answer is not None:
         return answer
-    if ex.account_status // 100 == 2:
+    levels = [account_rules]
+    if container is not None and ex.account_status // 100 == 2:
         status, container_rules = ex.containers[container]
         more, answer = _model_info(status, container_rules, for_object)
         if answer is not None:
             return answer
-        rules += more
-    rules = [r for r in rules if r.text]
-    if not rules:
-        return 403 if ex.deny_without_rules else 200
-    if client is not None and any(client in n for r in rules
-                                  for n in r.networks):
-        return 200
-    return 403
+        levels.append(more)
+    # A level has rules when one of its values is not empty; then it
+    # must list the client (a perimeter: every such level).
+    levels = [[r for r in level if r.text] for level in levels]
+    levels = [level for level in levels if level]
+    if not levels:
+        return 403 if ex.deny_without_rules and container is not None \
+            else 200
+    for level in levels:
+        if client is None or not any(client in n for r in level
+                                     for n in r.networks):
+            return 403
+    return 200
 
 
 def model_request(ex):
     """Expected status of the request itself."""
     segments = ex.path.split('/')
-    if len(segments) < 4 or segments[1] not in ('v1', 'v1.0') \
-            or not segments[3]:
-        return 200  # no container: /info, auth, account requests
+    if len(segments) < 3 or segments[1] not in ('v1', 'v1.0') \
+            or not segments[2]:
+        return 200  # no account: /info, auth
     client = model_client(ex.peer, ex.forwarded_for, ex.trusted)
+    if len(segments) < 4 or not segments[3]:
+        return model_decision(ex, None, client, False)  # the account
     for_object = len(segments) > 4 and any(segments[4:])
     return model_decision(ex, CONTAINER, client, for_object)
 

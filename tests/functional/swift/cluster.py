@@ -61,7 +61,9 @@ PLAIN_PIPELINE = PIPELINE.replace(' ip_whitelist', '')
 ACCOUNT = 'AUTH_test'
 ACCOUNT2 = 'AUTH_test2'
 OWNER, USER3, OWNER2 = 'test:tester', 'test:tester3', 'test2:tester2'
-PASSWORDS = {OWNER: 'testing', USER3: 'testing3', OWNER2: 'testing2'}
+RESELLER = 'admin:admin'  # tempauth .reseller_admin: an owner everywhere
+PASSWORDS = {OWNER: 'testing', USER3: 'testing3', OWNER2: 'testing2',
+             RESELLER: 'admin'}
 
 # Filters that need no options; any of them may be left out of a pipeline.
 SIMPLE_FILTERS = (
@@ -232,7 +234,8 @@ class SwiftCluster(fixtures.Fixture):
                 'use': 'egg:swift#tempauth',
                 'user_test_tester': 'testing .admin',
                 'user_test_tester3': 'testing3',
-                'user_test2_tester2': 'testing2 .admin'}),
+                'user_test2_tester2': 'testing2 .admin',
+                'user_admin_admin': 'admin .admin .reseller_admin'}),
             ('filter:cache', {
                 'use': 'egg:swift#memcache',
                 'memcache_servers': '127.0.0.1:%d' % self.ports['memcached']}),

@@ -108,11 +108,14 @@ class TestRules(base.ClusterTestCase):
             for source in denied:
                 self.assertIPDenied(self.req('GET', path, source=source,
                                              user=c.OWNER2))
-        # The account's rules cover every container; a container's add.
+        # The account's rules bound every container; a container's narrow
+        # within them (here to nobody: .5 is not in the account's).
         check(open_path, [LISTED], [OTHER, '127.0.0.5'])
-        check(own_path, [LISTED, '127.0.0.5'], [OTHER])
-        # Account requests themselves carry no container: not filtered.
-        self.assertEqual(200, self.req('GET', account, source=OTHER,
+        check(own_path, [], [LISTED, OTHER, '127.0.0.5'])
+        # The account's own requests are bounded too.
+        self.assertIPDenied(self.req('GET', account, source=OTHER,
+                                     user=c.OWNER2))
+        self.assertEqual(200, self.req('GET', account, source=LISTED,
                                        user=c.OWNER2).status)
 
         self.admin('POST', account, {'X-Remove-Account-Meta-Allow-Office':
@@ -121,6 +124,8 @@ class TestRules(base.ClusterTestCase):
             'HEAD', account, user=c.OWNER2).headers)
         check(open_path, [LISTED, OTHER], [])
         check(own_path, ['127.0.0.5'], [LISTED, OTHER])
+        self.assertEqual(200, self.req('GET', account, source=OTHER,
+                                       user=c.OWNER2).status)
 
     def test_forwarded_for_only_from_trusted_proxies(self):
         obj, secret = self._protected(dev=LISTED)

@@ -73,16 +73,14 @@ class TestCompiledRules(testtools.TestCase):
         self.assertEqual(1, len(cache))
 
 
-class TestRuleSets(testtools.TestCase):
+class TestPerimeter(testtools.TestCase):
 
-    def test_any_set_admits_and_both_are_printed(self):
+    def test_printed_level_by_level(self):
         compiled = rules.CompiledRules()
         account = compiled(('192.0.2.0/24',))[0]
         container = compiled(('2001:db8::/32',))[0]
-        both = rules.RuleSets((account, container))
-        self.assertIn(ip('192.0.2.9'), both)
-        self.assertIn(ip('2001:db8::9'), both)
-        self.assertNotIn(ip('198.51.100.9'), both)
-        self.assertNotIn(ip('192.0.2.9'), rules.RuleSets((container,)))
-        self.assertEqual('192.0.2.0/24, 2001:db8::/32', str(both))
-        self.assertFalse(rules.RuleSets(()))
+        self.assertEqual('account: 192.0.2.0/24; container: 2001:db8::/32',
+                         str(rules.Perimeter(account, container)))
+        self.assertEqual('container: 2001:db8::/32',
+                         str(rules.Perimeter(None, container)))
+        self.assertEqual('no rules', str(rules.NO_PERIMETER))
