@@ -1,0 +1,337 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The decision, and the middleware on a small fake of the proxy.
+
+One example per branch. The real middleware, in front of
+:class:`FakeProxy`: it asks ``swift.authorize`` as Swift's proxy does
+and answers ``204``. Account and container info sit in the request's
+``swift.infocache`` as Swift's ``headers_to_*_info`` shapes them; the
+functional tests run the same on a real cluster.
+"""
+
+import ipaddress
+import logging
+
+from swift.common import swob
+from swift.common import utils
+from swift.proxy.controllers import base as proxy_base
+import testtools
+
+from openstack_ext import addresses
+from openstack_ext.swift import ip_whitelist
+
+ACCOUNT = '/v1/AUTH_a'
+CONTAINER = ACCOUNT + '/c'
+OBJECT = CONTAINER + '/o'
+IN_BOTH, IN_ACCOUNT, IN_CONTAINER = '192.0.2.1', '192.0.2.2', '192.0.2.3'
+OUTSIDE, ALWAYS = '198.51.100.1', '203.0.113.1'
+ACCOUNT_RULE = '192.0.2.0/30'       # .0 - .3
+CONTAINER_RULE = '192.0.2.1, 192.0.2.3, 192.0.2.9'
+ip = ipaddress.ip_address
+
+
+def networks(text):
+    return addresses.NetworkSet(addresses.parse_network(n)
+                                for n in addresses.split_list(text))
+
+
+class TestRefusal(testtools.TestCase):
+    """:func:`ip_whitelist.refusal`, the decision, branch by branch."""
+
+    options = ip_whitelist.Options(networks(ALWAYS), False)
+    strict = ip_whitelist.Options(networks(ALWAYS), True)
+    account = networks(ACCOUNT_RULE)
+    container = networks(CONTAINER_RULE)
+
+    def refusal(self, client, account=None, container=None, options=None,
+                in_container=True):
+        return ip_whitelist.refusal(
+            client and ip(client), account, container,
+            options or self.options, in_container)
+
+    def test_always_allow_passes_every_level(self):
+        self.assertIsNone(self.refusal(ALWAYS, self.account, self.container))
+        self.assertIsNone(self.refusal(ALWAYS, options=self.strict))
+
+    def test_no_rules_pass(self):
+        self.assertIsNone(self.refusal(OUTSIDE))
+        self.assertIsNone(self.refusal(None))
+
+    def test_no_rules_with_deny_without_rules(self):
+        self.assertEqual(ip_whitelist.NO_RULES,
+                         self.refusal(OUTSIDE, options=self.strict))
+        # An account request is not closed by it.
+        self.assertIsNone(self.refusal(OUTSIDE, options=self.strict,
+                                       in_container=False))
+
+    def test_account_rules_only(self):
+        self.assertIsNone(self.refusal(IN_ACCOUNT, self.account))
+        self.assertEqual(ip_whitelist.ACCOUNT_RULES,
+                         self.refusal(OUTSIDE, self.account))
+
+    def test_container_rules_only(self):
+        self.assertIsNone(self.refusal(IN_CONTAINER, None, self.container))
+        self.assertEqual(ip_whitelist.CONTAINER_RULES,
+                         self.refusal(IN_ACCOUNT, None, self.container))
+
+    def test_both_levels_must_list_the_client(self):
+        self.assertIsNone(self.refusal(IN_BOTH, self.account,
+                                       self.container))
+        # Listed by the container only (192.0.2.9), or the account only.
+        self.assertEqual(ip_whitelist.ACCOUNT_RULES, self.refusal(
+            '192.0.2.9', self.account, self.container))
+        self.assertEqual(ip_whitelist.CONTAINER_RULES, self.refusal(
+            IN_ACCOUNT, self.account, self.container))
+
+    def test_unknown_client_refused_where_there_are_rules(self):
+        self.assertEqual(ip_whitelist.ACCOUNT_RULES,
+                         self.refusal(None, self.account))
+        self.assertEqual(ip_whitelist.CONTAINER_RULES,
+                         self.refusal(None, None, self.container))
+
+    def test_rules_that_list_nothing_valid_admit_nobody(self):
+        self.assertEqual(ip_whitelist.CONTAINER_RULES, self.refusal(
+            IN_BOTH, None, addresses.NetworkSet()))
+
+
+def _logger():
+    logger = utils.get_logger({'log_level': 'DEBUG'}, log_route='ipw_unit',
+                              statsd_tail_prefix='ip_whitelist')
+    for handler in list(logger.logger.handlers):
+        logger.logger.removeHandler(handler)
+    logger.logger.addHandler(logging.NullHandler())
+    return logger
+
+
+class FakeProxy(object):
+    """Right of the filter: asks ``swift.authorize``, then answers 204."""
+
+    def __init__(self):
+        self.reached = []
+
+    def __call__(self, env, start_response):
+        authorize = env.get('swift.authorize')
+        if authorize is not None:
+            denial = authorize(swob.Request(env))
+            if denial is not None:
+                return denial(env, start_response)
+        self.reached.append(swob.Request(env))
+        start_response('204 No Content', [
+            ('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '192.0.2.1')])
+        return [b'']
+
+
+def fake_auth(owner):
+    """A ``swift.authorize`` that grants, telling whether to an owner."""
+    def authorize(req):
+        if owner:
+            req.environ['swift_owner'] = True
+        return None
+    return authorize
+
+
+def info_cache(account_rule=None, container_rule=None, account_status=200,
+               container_status=200):
+    def headers(kind, value):
+        return {'x-%s-sysmeta-ip-whitelist-allow-x' % kind: value} \
+            if value else {}
+    return {
+        'account/AUTH_a': proxy_base.headers_to_account_info(
+            headers('account', account_rule), account_status),
+        'container/AUTH_a/c': proxy_base.headers_to_container_info(
+            headers('container', container_rule), container_status)}
+
+
+class MiddlewareTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super(MiddlewareTestCase, self).setUp()
+        self.app = FakeProxy()
+        self.mw = self.make({'always_allow': ALWAYS, 'max_rules': '3'})
+
+    def make(self, conf):
+        return ip_whitelist.IPWhitelistMiddleware(self.app, conf,
+                                                  logger=_logger())
+
+    def call(self, path, client=OUTSIDE, method='GET', headers=None,
+             cache=None, owner=True, mw=None):
+        req = swob.Request.blank(path, environ={'REQUEST_METHOD': method},
+                                 headers=headers)
+        req.environ['REMOTE_ADDR'] = client
+        if cache is not None:
+            req.environ['swift.infocache'] = cache
+        req.environ['swift.authorize'] = fake_auth(owner)
+        resp = req.get_response(mw or self.mw)
+        return resp
+
+
+class TestJudging(MiddlewareTestCase):
+    """Where ``check`` is asked, and what it answers."""
+
+    def test_no_account_in_the_path_passes_unread(self):
+        for path in ('/info', '/auth/v1.0', '/healthcheck', '/v2/AUTH_a/c'):
+            # No info cached: reading the rules would reach the fake proxy.
+            resp = self.call(path)
+            self.assertEqual(204, resp.status_int, path)
+        self.assertEqual(4, len(self.app.reached))
+
+    def test_account_request_judged_by_the_account_rules(self):
+        cache = info_cache(ACCOUNT_RULE)
+        for method in ('GET', 'HEAD', 'POST', 'PUT', 'DELETE'):
+            resp = self.call(ACCOUNT, OUTSIDE, method, cache=cache)
+            self.assertEqual(403, resp.status_int, method)
+        self.assertEqual(b'IP Denied', self.call(ACCOUNT, cache=cache).body)
+        self.assertEqual(204, self.call(ACCOUNT, IN_ACCOUNT,
+                                        cache=cache).status_int)
+        self.assertEqual(1, len(self.app.reached))
+
+    def test_account_request_without_rules_passes_even_strict(self):
+        strict = self.make({'always_allow': '', 'deny_without_rules': 'on'})
+        self.assertEqual(204, self.call(ACCOUNT, cache=info_cache(),
+                                        mw=strict).status_int)
+        # Control: a container request there is closed.
+        self.assertEqual(403, self.call(CONTAINER, cache=info_cache(),
+                                        mw=strict).status_int)
+
+    def test_gone_account_has_no_rules(self):
+        cache = info_cache(account_status=404)
+        self.assertEqual(204, self.call(ACCOUNT, cache=cache).status_int)
+        self.assertEqual(204, self.call(CONTAINER, cache=cache).status_int)
+        # An object there: no database can vouch for it.
+        self.assertEqual(404, self.call(OBJECT, cache=cache).status_int)
+
+    def test_unreadable_rules_fail_closed(self):
+        for cache in (info_cache(account_status=503),
+                      info_cache(container_status=500)):
+            resp = self.call(OBJECT, IN_BOTH, cache=cache)
+            self.assertEqual(503, resp.status_int)
+        self.assertEqual(503, self.call(
+            ACCOUNT, IN_BOTH, cache=info_cache(account_status=503)
+        ).status_int)
+        self.assertEqual([], self.app.reached)
+
+    def test_always_allow_reads_no_rules(self):
+        # Unreadable rules do not matter to the always-allowed seat.
+        resp = self.call(OBJECT, ALWAYS, cache=info_cache(
+            account_status=503, container_status=503))
+        self.assertEqual(204, resp.status_int)
+
+    def test_object_needs_every_level(self):
+        cache = info_cache(ACCOUNT_RULE, CONTAINER_RULE)
+        for client, status in ((IN_BOTH, 204), (IN_ACCOUNT, 403),
+                               ('192.0.2.9', 403), (OUTSIDE, 403)):
+            resp = self.call(OBJECT, client, cache=cache)
+            self.assertEqual(status, resp.status_int, client)
+
+    def test_misplaced_refuses_account_requests_too(self):
+        self.mw.misplaced = 'tempauth must come before ip_whitelist'
+        for path in (ACCOUNT, OBJECT):
+            resp = self.call(path, ALWAYS, cache=info_cache())
+            self.assertEqual(503, resp.status_int, path)
+        self.assertEqual(204, self.call('/info', ALWAYS).status_int)
+
+    def test_subrequest_judged_by_the_original_client(self):
+        cache = info_cache(container_rule=CONTAINER_RULE)
+
+        def subrequest_app(env, start_response):
+            # As SLO would: another path, no REMOTE_ADDR of its own.
+            sub = swob.Request.blank(OBJECT, environ={
+                'swift.authorize': env['swift.authorize'],
+                'swift.infocache': cache})
+            denial = sub.environ['swift.authorize'](sub)
+            start_response('200 OK' if denial is None else '403 Forbidden',
+                           [])
+            return [b'']
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            subrequest_app, {'always_allow': ''}, logger=_logger())
+        for client, status in ((OUTSIDE, 403), (IN_CONTAINER, 200)):
+            resp = self.call(ACCOUNT, client, cache=cache, mw=mw)
+            self.assertEqual(status, resp.status_int, client)
+
+
+class TestOwnerRights(MiddlewareTestCase):
+    """What the wrapped ``swift.authorize`` keeps for the owner."""
+
+    def test_rule_write_by_a_non_owner(self):
+        resp = self.call(CONTAINER, IN_BOTH, 'POST', {
+            'X-Container-Meta-Allow-Dev': IN_BOTH}, info_cache(),
+            owner=False)
+        self.assertEqual(403, resp.status_int)
+        self.assertIn(b'Only the owner can change', resp.body)
+
+    def test_rule_write_by_the_owner_is_stored_as_sysmeta(self):
+        resp = self.call(ACCOUNT, IN_BOTH, 'POST', {
+            'X-Account-Meta-Allow-Dev': IN_BOTH}, info_cache())
+        self.assertEqual(204, resp.status_int)
+        headers = self.app.reached[0].headers
+        self.assertEqual(IN_BOTH, headers[
+            'X-Account-Sysmeta-Ip-Whitelist-Allow-Dev'])
+        self.assertEqual('', headers['X-Account-Meta-Allow-Dev'])
+
+    def test_bad_rule_is_400_and_reaches_nothing(self):
+        resp = self.call(CONTAINER, IN_BOTH, 'PUT', {
+            'X-Container-Meta-Allow-Dev': '10.1.2.3/16'}, info_cache())
+        self.assertEqual(400, resp.status_int)
+        self.assertIn(b'10.1.2.3/16', resp.body)
+        self.assertEqual([], self.app.reached)
+
+    def test_owner_over_max_rules(self):
+        resp = self.call(CONTAINER, IN_BOTH, 'POST', {
+            'X-Container-Meta-Allow-Dev': '10.0.0.0/8 10.1.0.0/16',
+            'X-Container-Meta-Allow-Ops': '192.0.2.8/29 192.0.2.16/28'},
+            info_cache())
+        self.assertEqual(400, resp.status_int)
+        self.assertIn(b'would list 4 networks', resp.body)
+
+    def test_delete_of_a_container_holding_rules(self):
+        cache = info_cache(container_rule=CONTAINER_RULE)
+        resp = self.call(CONTAINER, IN_CONTAINER, 'DELETE', cache=cache,
+                         owner=False)
+        self.assertEqual(403, resp.status_int)
+        self.assertIn(b'Only the owner can delete', resp.body)
+        self.assertEqual(204, self.call(CONTAINER, IN_CONTAINER, 'DELETE',
+                                        cache=cache).status_int)
+
+    def test_delete_of_an_account_holding_rules(self):
+        cache = info_cache(ACCOUNT_RULE)
+        self.assertEqual(403, self.call(ACCOUNT, IN_ACCOUNT, 'DELETE',
+                                        cache=cache, owner=False).status_int)
+        self.assertEqual(204, self.call(ACCOUNT, IN_ACCOUNT, 'DELETE',
+                                        cache=cache).status_int)
+
+    def test_delete_without_rules_or_of_an_object_is_auth_s_business(self):
+        self.assertEqual(204, self.call(CONTAINER, OUTSIDE, 'DELETE',
+                                        cache=info_cache(),
+                                        owner=False).status_int)
+        cache = info_cache(container_rule=CONTAINER_RULE)
+        self.assertEqual(204, self.call(OBJECT, IN_CONTAINER, 'DELETE',
+                                        cache=cache, owner=False).status_int)
+
+    def test_delete_where_rules_are_unreadable_is_the_owner_s(self):
+        cache = info_cache(container_status=503)
+        # From the always-allowed seat, which reads no rules to pass.
+        self.assertEqual(403, self.call(CONTAINER, ALWAYS, 'DELETE',
+                                        cache=cache, owner=False).status_int)
+        self.assertEqual(204, self.call(CONTAINER, ALWAYS, 'DELETE',
+                                        cache=cache).status_int)
+
+    def test_rules_shown_to_the_owner_only(self):
+        cache = info_cache()
+        owner = self.call(CONTAINER, ALWAYS, 'HEAD', cache=cache)
+        self.assertEqual('192.0.2.1',
+                         owner.headers['X-Container-Meta-Allow-Dev'])
+        other = self.call(CONTAINER, ALWAYS, 'HEAD', cache=cache,
+                          owner=False)
+        self.assertNotIn('X-Container-Meta-Allow-Dev', other.headers)
+        obj = self.call(OBJECT, ALWAYS, 'HEAD', cache=cache)
+        self.assertNotIn('X-Container-Meta-Allow-Dev', obj.headers)

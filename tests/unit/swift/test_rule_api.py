@@ -1,0 +1,160 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The owner's rule API: one example per branch."""
+
+from swift.common import swob
+import testtools
+
+from openstack_ext.swift import rule_api
+
+SYS = 'X-Container-Sysmeta-Ip-Whitelist-Allow-'
+
+
+def request(path='/v1/AUTH_a/c', method='POST', **headers):
+    return swob.Request.blank(path, environ={'REQUEST_METHOD': method},
+                              headers=headers)
+
+
+class TestHolders(testtools.TestCase):
+
+    def test_holder_kind(self):
+        for path, kind in (('/v1/AUTH_a', 'account'),
+                           ('/v1/AUTH_a/', 'account'),
+                           ('/v1/AUTH_a/c', 'container'),
+                           ('/v1/AUTH_a/c/', 'container'),
+                           ('/v1.0/AUTH_a/c', 'container'),
+                           ('/v1/AUTH_a/c/o', None),
+                           ('/info', None), ('/auth/v1.0', None),
+                           ('/v2/AUTH_a/c', None)):
+            self.assertEqual(kind, rule_api.holder_kind(request(path)), path)
+
+    def test_only_put_and_post_write(self):
+        self.assertEqual('account', rule_api.writable_kind(
+            request('/v1/AUTH_a', 'PUT')))
+        for method in ('GET', 'HEAD', 'DELETE', 'COPY'):
+            self.assertIsNone(rule_api.writable_kind(request(method=method)))
+
+    def test_prefixes_are_swift_s(self):
+        self.assertEqual(('x-account-meta-allow-',
+                          'x-account-sysmeta-ip-whitelist-allow-'),
+                         rule_api.prefixes('account'))
+
+
+class TestTranslation(testtools.TestCase):
+
+    def test_write_and_removals_move_to_sysmeta(self):
+        req = request(**{'X-Container-Meta-Allow-Dev': ' 192.0.2.1 ',
+                         'X-Container-Meta-Allow-Old': '',
+                         'X-Remove-Container-Meta-Allow-Ops': 'x',
+                         'X-Container-Meta-Color': 'red'})
+        self.assertFalse(rule_api.changes_rules(req))
+        self.assertIsNone(rule_api.translate_rule_writes(req))
+        self.assertTrue(rule_api.changes_rules(req))
+        self.assertEqual('192.0.2.1', req.headers[SYS + 'Dev'])
+        self.assertEqual('', req.headers[SYS + 'Old'])
+        self.assertEqual('', req.headers[SYS + 'Ops'])
+        # The guide-era plain copy is deleted; other metadata untouched.
+        self.assertEqual('', req.headers['X-Container-Meta-Allow-Dev'])
+        self.assertNotIn('X-Remove-Container-Meta-Allow-Ops', req.headers)
+        self.assertEqual('red', req.headers['X-Container-Meta-Color'])
+        self.assertEqual({'dev': '192.0.2.1', 'old': '', 'ops': ''},
+                         rule_api.written_rules(req))
+
+    def test_account_rules_on_account_paths_only(self):
+        req = request('/v1/AUTH_a', **{
+            'X-Account-Meta-Allow-Vpn': '192.0.2.0/28',
+            'X-Container-Meta-Allow-Dev': '192.0.2.1'})
+        self.assertIsNone(rule_api.translate_rule_writes(req))
+        self.assertEqual('192.0.2.0/28', req.headers[
+            'X-Account-Sysmeta-Ip-Whitelist-Allow-Vpn'])
+        self.assertEqual('192.0.2.1', req.headers[
+            'X-Container-Meta-Allow-Dev'])  # not a rule of an account
+
+    def test_objects_and_reads_untouched(self):
+        for req in (request('/v1/AUTH_a/c/o', **{
+                'X-Object-Meta-Allow-Dev': 'junk'}),
+                request(method='GET', **{
+                    'X-Container-Meta-Allow-Dev': 'junk'})):
+            before = dict(req.headers)
+            self.assertIsNone(rule_api.translate_rule_writes(req))
+            self.assertEqual(before, dict(req.headers))
+
+    def test_errors_name_the_rule_and_change_nothing(self):
+        for headers, named in (
+                ({'X-Container-Meta-Allow-': '192.0.2.1'}, 'rule name'),
+                ({'X-Container-Meta-Allow-' + 'n' * 130: '192.0.2.1'},
+                 'rule name'),
+                ({'X-Container-Meta-Allow-Dev': '192.0.2.1,' * 30},
+                 'longer than 256'),
+                ({'X-Container-Meta-Allow-Dev': ' , '}, 'lists no address'),
+                ({'X-Container-Meta-Allow-Dev': '192.0.2.1 nonsense',
+                  'X-Container-Meta-Allow-Ok': '192.0.2.2'},
+                 'invalid allow-dev rule: nonsense')):
+            req = request(**headers)
+            before = dict(req.headers)
+            error = rule_api.translate_rule_writes(req)
+            self.assertIn(named, error)
+            self.assertEqual(before, dict(req.headers))
+
+
+class TestCounting(testtools.TestCase):
+
+    stored = {('sysmeta', 'a'): '192.0.2.1 192.0.2.2',
+              ('meta', 'b'): '192.0.2.3'}
+
+    def count(self, writes, stored=None, limit=4):
+        return rule_api.count_error('container', self.stored
+                                    if stored is None else stored,
+                                    writes, limit)
+
+    def test_under_the_limit(self):
+        self.assertIsNone(self.count({'c': '192.0.2.4'}))
+
+    def test_over_the_limit(self):
+        self.assertEqual('the container would list 5 networks in its allow-* '
+                         'rules; at most 4 are allowed',
+                         self.count({'c': '192.0.2.4 192.0.2.5'}))
+
+    def test_a_replaced_rule_counts_its_new_value(self):
+        self.assertIsNone(self.count({'a': '192.0.2.7',
+                                      'c': '192.0.2.4 192.0.2.5'}))
+
+    def test_removals_always_pass(self):
+        self.assertIsNone(self.count({'a': ''}, limit=1))
+
+    def test_over_the_limit_already_may_shrink(self):
+        self.assertIsNone(self.count({'a': '192.0.2.9'}, limit=1))
+        self.assertIsNotNone(self.count({'c': '192.0.2.9'}, limit=1))
+
+
+class TestShownToOwner(testtools.TestCase):
+
+    def test_sysmeta_shown_under_meta_names(self):
+        self.assertEqual(
+            [('x-account-meta-allow-vpn', '192.0.2.0/28'),
+             ('x-container-meta-allow-dev', '192.0.2.1')],
+            rule_api.shown_rules([
+                ('X-Account-Sysmeta-Ip-Whitelist-Allow-Vpn', '192.0.2.0/28'),
+                ('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '192.0.2.1'),
+                ('X-Object-Sysmeta-Ip-Whitelist-Allow-X', '192.0.2.2'),
+                ('X-Container-Sysmeta-Other', 'x'),
+                ('Content-Length', '0')]))
+
+    def test_only_to_the_owner(self):
+        headers = [('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '1.2.3.4')]
+        for owner, shown in ((True, 2), (False, 1)):
+            started = []
+            env = {'swift_owner': True} if owner else {}
+            rule_api.show_to_owner(env, lambda s, h, e=None: started.append(
+                h))('200 OK', headers)
+            self.assertEqual(shown, len(started[0]), owner)
