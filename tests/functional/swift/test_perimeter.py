@@ -20,7 +20,14 @@ each is checked through two proxies sharing memcache: what one proxy
 stored, the other enforces.
 """
 
+import base64
+import email.utils
+import hashlib
+import hmac
+import io
 import json
+import os
+import tarfile
 
 from tests.functional.swift import base
 from tests.functional.swift import cluster as c
@@ -351,3 +358,128 @@ class TestRulesHolders(PerimeterTestCase):
         resp = self.req('DELETE', ACCOUNT, source=LISTED, user=c.USER3)
         self.assertEqual(403, resp.status, resp)
         self.admin('HEAD', ACCOUNT)
+
+
+def tar_of(files):
+    """A tar archive of ``{name: bytes}``."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode='w') as tar:
+        for name, data in files.items():
+            entry = tarfile.TarInfo(name)
+            entry.size = len(data)
+            tar.addfile(entry, io.BytesIO(data))
+    return out.getvalue()
+
+
+class TestOtherRoads(PerimeterTestCase):
+    """Bulk extract, object versioning and s3api within the perimeter."""
+
+    PROXIES = dict(PerimeterTestCase.PROXIES, s3=c.ProxySpec(
+        pipeline=c.PIPELINE.replace('ratelimit tempauth',
+                                    'ratelimit s3api tempauth')))
+
+    def _extract(self, path, files, source):
+        resp = self.req('PUT', path + '?extract-archive=tar', {
+            'Accept': 'application/json'}, tar_of(files), source, c.OWNER)
+        self.assertEqual(200, resp.status, resp)
+        return json.loads(resp.body)
+
+    def test_bulk_extract_archive(self):
+        self.account_rule('127.0.0.0/29')
+        name = 'extracted-%s' % os.urandom(4).hex()
+        # Into the account (it creates the container): the account's rules.
+        files = {name + '/o': b'data'}
+        bad = self.req('PUT', ACCOUNT + '?extract-archive=tar', {
+            'Accept': 'application/json'}, tar_of(files), BAD, c.OWNER)
+        self.assertIPDenied(bad)
+        self.admin('HEAD', '%s/%s' % (ACCOUNT, name), expect=404)
+        self.assertEqual(1, self._extract(ACCOUNT, files, LISTED)[
+            'Number Files Created'])
+        # Into a container with rules, from an address only the account
+        # lists: every object it would create is judged, and refused.
+        protected, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': BAD})
+        files = {protected + '/o1': b'1', protected + '/o2': b'2'}
+        result = self._extract(ACCOUNT, files, LISTED)
+        self.assertEqual(0, result['Number Files Created'], result)
+        self.admin('HEAD', path + '/o1', expect=404)
+        self.assertIPDenied(self.req('PUT', path + '?extract-archive=tar',
+                                     body=tar_of({'o1': b'1'}),
+                                     source=LISTED, user=c.OWNER))
+        # Control: listed by both levels.
+        self.account_rule(BAD, name='Bad')
+        self.assertEqual(2, self._extract(ACCOUNT, files, BAD)[
+            'Number Files Created'])
+
+    def test_object_versions(self):
+        self.account_rule(LISTED)
+        _name, path = self.new_container({'X-Versions-Enabled': 'true'},
+                                         prefix='versioned')
+        old = self.put_secret(path)
+        self.put_secret(path)
+        listing = self.req('GET', path + '?versions&format=json',
+                           source=LISTED, user=c.OWNER, proxy='second')
+        self.assertEqual(200, listing.status, listing)
+        versions = json.loads(listing.body)
+        self.assertEqual(2, len(versions), versions)
+        version = versions[-1]['version_id']
+        for proxy in PROXIES:
+            self.assertIPDenied(self.req('GET', path + '?versions',
+                                         source=BAD, user=c.OWNER,
+                                         proxy=proxy))
+            resp = self.req('GET', path + '/o?version-id=' + version,
+                            source=BAD, user=c.OWNER, proxy=proxy)
+            self.assertIPDenied(resp)
+            self.assertNoLeak(resp, old)
+        self.assertAllowed(self.req(
+            'GET', path + '/o?version-id=' + version, source=LISTED,
+            user=c.OWNER), old)
+
+    def s3(self, method, path, source, body=None):
+        """An S3 request signed (v2) with the owner's tempauth key."""
+        date = email.utils.formatdate(usegmt=True)
+        signed = '%s\n\n\n%s\n%s' % (method, date, path)
+        signature = base64.b64encode(hmac.new(
+            c.PASSWORDS[c.OWNER].encode(), signed.encode(),
+            hashlib.sha1).digest()).decode()
+        return self.cluster.request(method, path, {
+            'Date': date,
+            'Authorization': 'AWS %s:%s' % (c.OWNER, signature)},
+            body, source, 's3')
+
+    def test_s3api_service_and_buckets(self):
+        bucket, path = self.new_container(prefix='bucket')
+        secret = self.put_secret(path)
+        obj = '/%s/o' % bucket
+        # Control: no rules yet, the S3 client reads from anywhere.
+        self.assertEqual(secret, self.s3('GET', obj, BAD).body)
+        self.account_rule(LISTED)
+        for method, s3_path in (('GET', '/'), ('GET', '/' + bucket),
+                                ('HEAD', '/' + bucket), ('GET', obj),
+                                ('PUT', '/%s/new' % bucket),
+                                ('DELETE', obj), ('PUT', '/new-bucket'),
+                                ('DELETE', '/' + bucket)):
+            resp = self.s3(method, s3_path, BAD)
+            self.assertEqual(403, resp.status, (method, s3_path, resp))
+            self.assertNotIn(secret[:12], resp.body)
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+        self.admin('HEAD', '%s/new-bucket' % ACCOUNT, expect=404)
+        for s3_path in ('/', '/' + bucket):
+            self.assertEqual(200, self.s3('GET', s3_path, LISTED).status)
+        self.assertEqual(secret, self.s3('GET', obj, LISTED).body)
+
+    def test_s3api_bucket_with_its_own_rules(self):
+        bucket, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED}, prefix='bucket')
+        secret = self.put_secret(path)
+        obj = '/%s/o' % bucket
+        resp = self.s3('GET', obj, BAD)
+        self.assertEqual(403, resp.status, resp)
+        self.assertNoLeak(resp, secret)
+        # The multipart parts of the bucket follow its rules.
+        resp = self.s3('POST', obj + '?uploads', BAD)
+        self.assertEqual(403, resp.status, resp)
+        self.assertEqual(secret, self.s3('GET', obj, LISTED).body)
+        self.assertEqual(200, self.s3('POST', obj + '?uploads',
+                                      LISTED).status)
