@@ -37,6 +37,13 @@ examples:
   openstack-ext check-rule "allow-office:203.0.113.0/24 2001:db8:5::/48"
   openstack-ext check-rule 10.1.2.3/16            # refused: host bits set
   openstack-ext check-rule allow-dev:10.2.0.0/16 --client 10.2.9.9
+  openstack-ext check-rule allow-dev:10.2.0.0/16 --account-rule 10.0.0.0/8
+
+A client passes only when every level that has rules lists it: the
+account's rules bound all of its containers. With --account-rule (the
+values of the account's allow-* rules, from "swift stat" as the owner),
+container networks and clients outside them are pointed out: they are
+refused, however the container's own rules read.
 
 exit status: 0 every rule is valid, 1 a rule would be refused (the proxy
 answers 400 and stores nothing), 2 usage error."""
@@ -65,6 +72,11 @@ def add_parser(subparsers):
         '--client', action='append', default=[], type=_client,
         metavar='ADDRESS',
         help='also say whether this client address is covered (repeatable)')
+    parser.add_argument(
+        '--account-rule', action='append', default=[], metavar='VALUE',
+        dest='account_rules',
+        help='a value of the account\'s allow-* rules, which bound the '
+             'container\'s (repeatable)')
     parser.set_defaults(run=run)
 
 
@@ -97,7 +109,22 @@ def _normalisations(entry, network):
     return notes
 
 
-def _describe(entry, network, all_networks):
+def _same_family(network, others):
+    return [other for other in others if other.version == network.version]
+
+
+def _perimeter_note(network, account):
+    """What the account's rules leave of *network*, or None: all of it."""
+    family = _same_family(network, account)
+    if any(network.subnet_of(other) for other in family):
+        return None
+    if any(network.overlaps(other) for other in family):
+        return ('only partly inside the account\'s rules: the rest is '
+                'refused')
+    return 'outside the account\'s rules: refused (the account bounds it)'
+
+
+def _describe(entry, network, all_networks, account=None):
     kind = 'IPv%d' % network.version
     span = (str(network.network_address) if network.num_addresses == 1 else
             '%s - %s' % (network.network_address, network.broadcast_address))
@@ -109,6 +136,10 @@ def _describe(entry, network, all_networks):
              and network.subnet_of(other)]
     if wider:
         notes.append('already inside %s' % wider[0])
+    if account is not None:
+        note = _perimeter_note(network, account)
+        if note:
+            notes.append(note)
     line = '%-20s %-5s %-25s %s' % (network, kind, _size(network), span)
     return line, notes
 
@@ -121,7 +152,7 @@ def _split(text):
     return None, text.strip()
 
 
-def check_one(rep, text, clients):
+def check_one(rep, text, clients, account=None):
     from openstack_ext.swift import rules
     from swift.common import constraints
 
@@ -163,20 +194,36 @@ def check_one(rep, text, clients):
     rep.line('valid: %d network%s' % (len(parsed),
                                       '' if len(parsed) == 1 else 's'), 2)
     for entry, network in zip(entries, parsed):
-        line, notes = _describe(entry, network, parsed)
+        line, notes = _describe(entry, network, parsed, account)
         rep.line(line, 4)
         for note in notes:
             rep.line('- ' + note, 6)
     for client in clients:
         match = networks.lookup(client)
-        rep.line('client %s: %s' % (client, 'covered by %s' % match[0]
-                                    if match else 'NOT covered'), 2)
+        verdict = 'covered by %s' % match[0] if match else 'NOT covered'
+        if match and account is not None and not any(
+                client in other for other in account):
+            verdict += ', but refused: outside the account\'s rules'
+        rep.line('client %s: %s' % (client, verdict), 2)
+
+
+def _account_networks(rep, values):
+    """The networks of the account's rules, or None when not given."""
+    if not values:
+        return None
+    from openstack_ext.swift import rules
+    networks, bad = rules.compile_uncached(tuple(values))
+    for entry in bad:
+        rep.error('--account-rule: %s is not a network the proxy accepts'
+                  % entry)
+    return [network for network, _ in networks.networks()]
 
 
 def run(args, out):
     rep = report.Report(out)
+    account = _account_networks(rep, args.account_rules)
     for text in args.rules:
-        check_one(rep, text, args.client)
+        check_one(rep, text, args.client, account)
     if rep.errors:
         return rep.verdict('')
     rep.para('A client passes only when every level that has rules lists '

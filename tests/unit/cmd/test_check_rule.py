@@ -108,3 +108,24 @@ class CheckRuleTest(base.CommandTestCase):
     def test_bad_client_is_a_usage_error(self):
         self.assertIn("'nope' is not an IP address", self.run_usage_error(
             'check-rule', '192.0.2.1', '--client', 'nope'))
+
+    def test_account_rules_bound_the_container_s(self):
+        flat = self.flat(self.assertOk(self.check(
+            'allow-dev:10.2.0.0/16 192.0.2.0/24 2001:db8::/32',
+            '--account-rule', '10.0.0.0/8',
+            '--account-rule', '192.0.2.128/25',
+            '--client', '10.2.9.9', '--client', '192.0.2.9',
+            '--client', '192.0.2.200')))
+        self.assertIn('only partly inside the account\'s rules', flat)
+        self.assertIn('2^96 addresses 2001:db8:: - 2001:db8:ffff:ffff:ffff:'
+                      'ffff:ffff:ffff - outside the account\'s rules', flat)
+        self.assertNotIn('10.2.255.255 - ', flat)  # inside: no note
+        self.assertIn('client 10.2.9.9: covered by 10.2.0.0/16 ', flat)
+        self.assertIn('client 192.0.2.9: covered by 192.0.2.0/24, but '
+                      'refused: outside the account\'s rules', flat)
+        self.assertIn('client 192.0.2.200: covered by 192.0.2.0/24 ', flat)
+
+    def test_bad_account_rule_is_an_error(self):
+        output = self.check('10.2.0.0/16', '--account-rule', '10.1.2.3/8')
+        self.assertEqual(1, output[0], output)
+        self.assertIn('--account-rule: 10.1.2.3/8', output[1])
