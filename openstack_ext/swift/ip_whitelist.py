@@ -37,8 +37,11 @@ commas or spaces. A network must be written with its host bits clear
 it, and nothing of that request is stored.
 
 Only the owner (``swift_owner``: a tempauth ``.admin``, a keystone operator
-role, a reseller admin) may set or remove rules; anybody else, including a
-user given write access through an ACL, gets ``403``. Rules are stored as
+role, a reseller admin) may set or remove rules, or delete an account or
+container that holds rules; anybody else, including a user given write
+access through an ACL, gets ``403``. The owner's side of the rules
+(translation, validation, counting, display) is
+``openstack_ext.swift.rule_api``. Rules are stored as
 system metadata (``X-Container-Sysmeta-Ip-Whitelist-Allow-*``,
 ``X-Account-Sysmeta-Ip-Whitelist-Allow-*``), which clients cannot write by
 any other route; the owner sees them back as ``X-Container-Meta-Allow-*``

@@ -13,7 +13,7 @@
 """The addresses of the host the proxy runs on (``always_allow = auto``).
 
 Every address of every interface, as Swift's own
-:func:`swift.common.utils.whataremyips` reads them from the kernel
+``swift.common.utils.whataremyips()`` reads them from the kernel
 (``getifaddrs``: secondary addresses and /32 VIPs included), rather than
 ``gethostbyname(gethostname())`` (the 2013 guide's way), which answers
 ``127.0.1.1`` on Debian and misses every real interface. Of the loopback

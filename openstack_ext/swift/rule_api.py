@@ -19,7 +19,7 @@ such a write, moves it to system metadata (which clients cannot write by
 any other route), counts it against ``max_rules`` and shows stored rules
 back to the owner under their ``Meta`` names.
 
-It answers with messages; :mod:`openstack_ext.swift.ip_whitelist` decides
+It answers with messages; ``openstack_ext.swift.ip_whitelist`` decides
 who may reach what, who may write, and turns the messages into responses.
 """
 
