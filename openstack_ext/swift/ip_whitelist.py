@@ -236,9 +236,15 @@ def refusal(client, account_rules, container_rules, options, container=True):
     """
     if client is not None and client in options.always_allow:
         return None
+    return rules_refusal(client, account_rules, container_rules,
+                         options.deny_without_rules, container)
+
+
+def rules_refusal(client, account_rules, container_rules, deny_without_rules,
+                  container=True):
+    """:func:`refusal` for a client known not to be in ``always_allow``."""
     if account_rules is None and container_rules is None:
-        return NO_RULES if container and options.deny_without_rules \
-            else None
+        return NO_RULES if container and deny_without_rules else None
     # Every level that has rules must list the client: the account's
     # rules bound all of it, a container's narrow within them.
     for level, networks in ((ACCOUNT_RULES, account_rules),
@@ -403,12 +409,12 @@ class IPWhitelistMiddleware(object):
         if names[1]:
             container_values = self._info_rules(
                 self._info(env, False, names), 'container', for_object)
-        return rules.Perimeter(self._compiled(account_values, env),
-                               self._compiled(container_values, env))
+        return rules.Perimeter(
+            self._compiled(account_values, env) if account_values else None,
+            self._compiled(container_values, env) if container_values
+            else None)
 
     def _compiled(self, values, env):
-        if not values:
-            return None
         networks, bad = rules.compile_rules(tuple(values))
         if bad:
             # Stored before validation existed; the rest still applies.
@@ -459,12 +465,14 @@ class IPWhitelistMiddleware(object):
     def _refusal(self, env, client, container, for_object=False):
         """:func:`refusal` for the account or container of ``env``'s path.
 
+        For a client :meth:`check` found outside ``always_allow``.
+
         :raises: as :meth:`rules`.
         """
         perimeter = self.rules(env, for_object)
         self.logger.debug('Allow IPs: %s', perimeter)
-        return refusal(client, perimeter.account, perimeter.container,
-                       self.options, bool(container))
+        return rules_refusal(client, perimeter.account, perimeter.container,
+                             self.options.deny_without_rules, container)
 
     def _linked_containers(self, req, version, account, container, obj):
         """Other containers whose rules this request must also pass.
@@ -535,7 +543,7 @@ class IPWhitelistMiddleware(object):
                 req, 'ip_whitelist is misplaced in the proxy pipeline')
         self.logger.debug('Remote IP: %s', client)
         if client is not None and client in self.always_allow:
-            return None  # as refusal() would say, without reading rules
+            return None  # as refusal() says, without reading the rules
         try:
             refused_by = self._refusal(req.environ, client, container,
                                        bool(obj))
@@ -656,7 +664,7 @@ class IPWhitelistMiddleware(object):
             env['swift.authorize'] = IPCheckingAuthorize(
                 self, client, env.get('swift.authorize'))
         if req.method in ('GET', 'HEAD') and \
-                rule_api.holder_kind(req) is not None:
+                rule_api.may_hold_rules(env['PATH_INFO']):
             start_response = rule_api.show_to_owner(env, start_response)
         return self.app(env, start_response)
 

@@ -55,6 +55,14 @@ def holder_kind(req):
     return 'container' if container else 'account'
 
 
+def may_hold_rules(path):
+    """Whether *path* may name an account or container (not an object).
+
+    A string test, for every GET and HEAD: :func:`holder_kind` is exact.
+    """
+    return not any(path.split('/', 4)[4:])  # /v1/a/c/OBJECT
+
+
 def writable_kind(req):
     """The :func:`holder_kind` of a ``PUT`` or ``POST``, which may write."""
     if req.method not in ('PUT', 'POST'):

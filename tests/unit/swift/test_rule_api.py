@@ -38,6 +38,12 @@ class TestHolders(testtools.TestCase):
                            ('/v2/AUTH_a/c', None)):
             self.assertEqual(kind, rule_api.holder_kind(request(path)), path)
 
+    def test_may_hold_rules_is_a_superset(self):
+        for path in ('/v1/AUTH_a', '/v1/AUTH_a/', '/v1/AUTH_a/c',
+                     '/v1/AUTH_a/c/', '/info'):
+            self.assertTrue(rule_api.may_hold_rules(path), path)
+        self.assertFalse(rule_api.may_hold_rules('/v1/AUTH_a/c/o'))
+
     def test_only_put_and_post_write(self):
         self.assertEqual('account', rule_api.writable_kind(
             request('/v1/AUTH_a', 'PUT')))
