@@ -63,24 +63,26 @@ client address is
 2. listed by every level that has rules: the account's rules (if it has
    any) and, below the account, the container's rules (if it has any).
 
-A level without rules imposes nothing. When neither the container nor its
-account has a rule, a container or object request passes unless
-``deny_without_rules`` is set (the guide's strict mode); an account
-request then passes. Otherwise the answer is ``403`` with
-``deny_message``.
+A level without rules imposes nothing; a container's rules cannot open
+what its account's rules close (``openstack-ext check-rule
+--account-rule`` shows which networks of a container rule that leaves
+out). When neither the container nor its account has a rule, a container
+or object request passes unless ``deny_without_rules`` is set (the
+guide's strict mode); an account request then passes. Otherwise the
+answer is ``403`` with ``deny_message``.
 
-=====================  ===========  ===========  ==========================
-Account rules          Container    Client in    Container/object request
-=====================  ===========  ===========  ==========================
-none                   none         (anybody)    passes (``403`` with
+=============  ===============  ===============  ========================
+Account rules  Container rules  Client in        Container or object
+                                                 request
+=============  ===============  ===============  ========================
+none           none             (anybody)        passes (``403`` with
                                                  ``deny_without_rules``)
-``A``                  none         ``A``        passes
-none                   ``C``        ``C``        passes
-``A``                  ``C``        ``A`` and    passes
-                                    ``C``
-``A``                  ``C``        ``C`` only   ``403``
-``A``                  ``C``        ``A`` only   ``403``
-=====================  ===========  ===========  ==========================
+``A``          none             ``A``            passes
+none           ``C``            ``C``            passes
+``A``          ``C``            ``A`` and ``C``  passes
+``A``          ``C``            ``C`` only       ``403``
+``A``          ``C``            ``A`` only       ``403``
+=============  ===============  ===============  ========================
 
 Changing the rules goes through the perimeter too. A rule write or
 removal, and the ``DELETE`` of an account or container that holds rules
