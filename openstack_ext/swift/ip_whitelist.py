@@ -337,6 +337,7 @@ class IPWhitelistMiddleware(object):
                 'always_allow', conf.get('always_allow', 'auto')),
             deny_without_rules=utils.config_true_value(
                 conf.get('deny_without_rules', 'false')))
+        self.always_allow = self.options.always_allow  # read on every call
         self.trusted_proxies = _parse_address_list(
             'trusted_proxies', conf.get('trusted_proxies', ''))
         self.max_rules = _parse_max_rules(conf)
@@ -349,7 +350,6 @@ class IPWhitelistMiddleware(object):
             if errors:
                 raise ValueError('ip_whitelist: ' + '; '.join(errors))
 
-    always_allow = property(lambda self: self.options.always_allow)
     deny_without_rules = property(
         lambda self: self.options.deny_without_rules)
 
@@ -411,10 +411,10 @@ class IPWhitelistMiddleware(object):
         if names[1]:
             container_values = self._info_rules(
                 self._info(env, False, names), 'container', for_object)
-        return rules.Perimeter(
+        return rules.Perimeter((
             self._compiled(account_values, env) if account_values else None,
             self._compiled(container_values, env) if container_values
-            else None)
+            else None))
 
     def _compiled(self, values, env):
         networks, bad = rules.compile_rules(tuple(values))
@@ -473,7 +473,8 @@ class IPWhitelistMiddleware(object):
         """
         perimeter = self.rules(env, for_object)
         self.logger.debug('Allow IPs: %s', perimeter)
-        return rules_refusal(client, perimeter.account, perimeter.container,
+        account_rules, container_rules = perimeter
+        return rules_refusal(client, account_rules, container_rules,
                              self.options.deny_without_rules, container)
 
     def _linked_containers(self, req, version, account, container, obj):
@@ -585,7 +586,8 @@ class IPWhitelistMiddleware(object):
         owner's rule write must also stay within ``max_rules``.
         """
         changes = rule_api.changes_rules(req)
-        if not changes and not self._deletes_rules(req):
+        if not changes and (req.method != 'DELETE'
+                            or not self._deletes_rules(req)):
             return None
         if not req.environ.get('swift_owner'):
             self.logger.info('ip_whitelist: non-owner %s may not %s rules '
@@ -597,9 +599,7 @@ class IPWhitelistMiddleware(object):
         return self.rule_count_denial(req) if changes else None
 
     def _deletes_rules(self, req):
-        """Whether ``req`` deletes an account or container holding rules."""
-        if req.method != 'DELETE':
-            return False
+        """Whether the DELETE ``req`` removes a holder of rules."""
         kind = rule_api.holder_kind(req)
         if kind is None:
             return False

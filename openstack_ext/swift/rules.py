@@ -80,22 +80,29 @@ def compile_uncached(values):
     return addresses.NetworkSet(networks), tuple(bad)
 
 
-class Perimeter(collections.namedtuple('Perimeter', 'account container')):
-    """The compiled rules of an account and of a container in it.
+class Perimeter(tuple):
+    """``(account, container)``: the compiled rules of both levels.
 
     Each is a :class:`~openstack_ext.addresses.NetworkSet`, or ``None``
     when that level has no rule; compiled apart because an account's rules
-    serve all of its containers. Printed (lazily, by the logger) level by
-    level.
+    serve all of its containers. Built from a pair, as a plain tuple (it is
+    made for every judged request); printed (lazily, by the logger) level
+    by level.
     """
+
+    __slots__ = ()
+    LEVELS = ('account', 'container')
+
+    account = property(lambda self: self[0])
+    container = property(lambda self: self[1])
 
     def __str__(self):
         return '; '.join('%s: %s' % (level, networks)
-                         for level, networks in zip(self._fields, self)
+                         for level, networks in zip(self.LEVELS, self)
                          if networks is not None) or 'no rules'
 
 
-NO_PERIMETER = Perimeter(None, None)
+NO_PERIMETER = Perimeter((None, None))
 
 
 class CompiledRules(object):

@@ -80,7 +80,10 @@ class TestPerimeter(testtools.TestCase):
         account = compiled(('192.0.2.0/24',))[0]
         container = compiled(('2001:db8::/32',))[0]
         self.assertEqual('account: 192.0.2.0/24; container: 2001:db8::/32',
-                         str(rules.Perimeter(account, container)))
+                         str(rules.Perimeter((account, container))))
         self.assertEqual('container: 2001:db8::/32',
-                         str(rules.Perimeter(None, container)))
+                         str(rules.Perimeter((None, container))))
         self.assertEqual('no rules', str(rules.NO_PERIMETER))
+        self.assertEqual((account, None),
+                         (rules.Perimeter((account, None)).account,
+                          rules.Perimeter((account, None)).container))
