@@ -54,7 +54,7 @@ def configure(host_selection, secret):
             ('client_networks', ['10.1.0.0/16=doc', '10.2.0.0/16=ops',
                                  '2001:db8:1::/48=doc']),
             ('default_pool', 'dev'), ('host_selection', host_selection),
-            ('stamp_secret', secret)):
+            ('stamp_secret', [secret] if secret else None)):
         conf.set_override(name, value, group=pool_conf.GROUP)
 
 
@@ -97,10 +97,15 @@ def make_spec(stamped=False):
 
 
 def filters_under_test():
+    from unittest import mock
+
     from nova.scheduler.filters import aggregate_multitenancy_isolation
     from nova.scheduler.filters import all_hosts_filter
     from nova.scheduler.filters import compute_filter
+    from openstack_ext.nova import pool_aggregates
     from openstack_ext.nova import pool_filter
+    # No placement here: the hostname pools' start-up look at it.
+    mock.patch.object(pool_aggregates.HostnameAggregates, 'sync').start()
     found = [
         ('AllHostsFilter', all_hosts_filter.AllHostsFilter(), False),
         ('ComputeFilter', compute_filter.ComputeFilter(), False),

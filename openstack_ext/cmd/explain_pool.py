@@ -245,10 +245,14 @@ def run(args, out):
                   'default_pool is unset; the server goes to ERROR (No '
                   'valid host was found)' % match.address)
         return rep.verdict('')
+    if match.pool == pools.ANY_POOL:
+        rep.field('pool', '* (default_pool = *): any host, hosts in no pool '
+                  'included, as without the filter; moves too')
+        return rep.verdict('the request is not constrained to a pool')
     rep.field('pool', match.pool)
     _explain_hosts(rep, settings, match.pool, args.host)
     rep.field('later moves', 'stay in pool %s (signed ip_pool hint)'
-              % match.pool if settings.stamp_secret else
+              % match.pool if settings.stamp_secrets else
               'resize/migrate/evacuate keep the pool of the host the server '
               'leaves (no stamp_secret, no signed hint)')
     return rep.verdict('the request gets pool %s' % match.pool)

@@ -67,8 +67,11 @@ with a letter or digit.
 Pool for clients whose address is in none of ``client_networks``.
 
 Unset, such clients are refused: their servers go to ERROR with "No valid
-host was found". At least one of ``client_networks`` and ``default_pool``
-must be set.
+host was found". ``*`` leaves them unconstrained: their servers go to any
+host, hosts in no pool included, and move anywhere, exactly as without the
+filter; use it to pin some networks to pools in an existing cloud and leave
+everyone else as before. At least one of ``client_networks`` and
+``default_pool`` must be set.
 """),
     cfg.StrOpt(
         'host_selection',
@@ -112,18 +115,30 @@ first, client-written element (``ip_pool_stamp`` refuses such requests).
 parsed (nova-api with ``ip_pool_stamp``, and nova-scheduler if its nova.conf
 says so, refuse to start), and a chain of more than one address is refused.
 """),
-    cfg.StrOpt(
+    cfg.ListOpt(
         'stamp_secret',
         secret=True,
         help="""
-Shared secret with which nova-api's ``ip_pool_stamp`` filter signs the pool
-it records in a new server's ``ip_pool`` scheduler hint, and with which the
-scheduler filter checks it. Use at least 32 random characters (fewer than
-16 are refused), the same on every nova-api and nova-scheduler. Required by
-``ip_pool_stamp``. Unset on
-the scheduler, every ``ip_pool`` hint is ignored: new servers are placed
-from the request address and moved servers stay in the pool of the host
-they leave.
+Shared secrets with which nova-api's ``ip_pool_stamp`` filter signs the
+pool it records in a new server's ``ip_pool`` scheduler hint, and with which
+the scheduler filter checks it, comma-separated: the first signs, every one
+verifies (rotation: see :mod:`openstack_ext.nova.pool_stamp`). Use at least
+32 random characters each (fewer than 16 are refused; no commas), the same
+list on every nova-api and nova-scheduler. Required by ``ip_pool_stamp``.
+Unset on the scheduler, every ``ip_pool`` hint is ignored: new servers are
+placed from the request address and moved servers stay in the pool of the
+host they leave.
+"""),
+    cfg.IntOpt(
+        'pool_aggregate_refresh',
+        default=60,
+        min=0,
+        help="""
+With ``host_selection = hostname_prefix``: seconds after which
+nova-scheduler lists the compute nodes again, when a request arrives, to
+add new hosts to their pool's placement aggregate. A pool with no known
+host is looked at again at the next request. 0 lists them for every
+request (for tests; costly in a large cloud).
 """),
 ]
 
@@ -132,8 +147,3 @@ def register_opts(conf):
     """Register the ``[ip_pools]`` group and options on *conf*."""
     conf.register_group(ip_pools_group)
     conf.register_opts(ip_pools_opts, group=ip_pools_group)
-
-
-def list_opts():
-    """The options for oslo-config-generator, by group."""
-    return [(ip_pools_group, ip_pools_opts)]

@@ -94,6 +94,8 @@ from nova.scheduler import filters
 from nova.scheduler import utils as scheduler_utils
 
 from openstack_ext.nova import conf as pool_conf
+from openstack_ext.nova import placement_hook
+from openstack_ext.nova import pool_aggregates
 from openstack_ext.nova import pools
 
 LOG = logging.getLogger(__name__)
@@ -101,7 +103,10 @@ CONF = nova.conf.CONF
 pool_conf.register_opts(CONF)
 
 # _request_pool() result for a move that is left unconstrained.
-ANY_POOL = None
+UNPINNED_MOVE = None
+# Where the decision of the placement hook waits for the host filter: on
+# the scheduler's own RequestSpec object, never serialised.
+_DECISION = '_openstack_ext_ip_pool'
 # Far more than a cloud has aggregates: only replaced ones add up to it.
 _MAX_CACHED_AGGREGATES = 10000
 
@@ -151,32 +156,85 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
         self._by_aggregate = (self._settings.host_selection ==
                               pool_conf.AGGREGATE_METADATA)
         self._hostnames = pools.HostnamePools(self._settings.pool_map.pools)
+        if self._by_aggregate:
+            self._aggregates = pool_aggregates.MetadataAggregates(
+                self._settings.aggregate_metadata_key)
+        else:
+            self._aggregates = pool_aggregates.HostnameAggregates(
+                self._hostnames, self._settings.pool_map.pools,
+                CONF.ip_pools.pool_aggregate_refresh)
+        placement_hook.install(self)
+        if not self._by_aggregate:
+            self._sync_at_start()
         # id(aggregate) -> (aggregate, the pool it names or None); holding
         # the object keeps its id from being reused while it is cached.
         self._aggregate_pools = {}
         self._conflicts_reported = set()
-        if not self._settings.stamp_secret:
+        if not self._settings.stamp_secrets:
             LOG.warning('[ip_pools] stamp_secret is unset: ip_pool hints are '
                         'ignored, new servers are placed by their request '
                         'address and moved servers by the host they leave.')
 
-    def filter_all(self, host_states, spec_obj):
-        if scheduler_utils.request_is_rebuild(spec_obj):
-            return host_states
+    def _sync_at_start(self):
+        try:
+            self._aggregates.sync(nova_context.get_admin_context())
+        except Exception as exc:
+            # Not fatal: the first request for a pool tries again.
+            LOG.warning('Could not bring the placement aggregates of the IP '
+                        'pools up to date at start (%s); trying again at '
+                        'the first request for a pool', exc)
+
+    def placement_aggregates(self, ctxt, spec_obj):
+        """The placement hook's question: ``(required, forbidden)``.
+
+        ``None`` when the request is not constrained.
+
+        :raises NoValidHost: the client is in no pool, or the pool has no
+            host (see :mod:`openstack_ext.nova.placement_hook`).
+        """
+        pool, log_args = self._decide(spec_obj)
+        if pool in (UNPINNED_MOVE, pools.ANY_POOL):
+            return None
+        try:
+            return self._aggregates.for_pool(ctxt, pool)
+        except pool_aggregates.PoolHasNoHost as exc:
+            LOG.warning('Refusing instance %(uuid)s: %(reason)s (%(why)s; '
+                        'request from %(chain)s)%(note)s',
+                        dict(log_args, reason=exc.message,
+                             note=self._unknown_pool_note(pool)))
+            raise exception.NoValidHost(reason=exc.message)
+
+    def _decide(self, spec_obj):
+        """The request's pool and log arguments, resolved once."""
+        decision = getattr(spec_obj, _DECISION, None)
+        if decision is not None:
+            return decision
         pool, why = self._request_pool(spec_obj)
         log_args = {'uuid': spec_obj.instance_uuid, 'pool': pool, 'why': why,
                     'chain': self._chain(spec_obj)}
-        if pool is ANY_POOL:
+        if pool is UNPINNED_MOVE:
             LOG.warning('Moving instance %(uuid)s without a pool constraint: '
                         '%(why)s', log_args)
-            return host_states
-        if pool == pools.NO_POOL:
+        elif pool == pools.ANY_POOL:
+            LOG.debug('Instance %(uuid)s may use any host: %(why)s',
+                      log_args)
+        elif pool == pools.NO_POOL:
             LOG.warning('Refusing instance %(uuid)s: %(why)s (request from '
                         '%(chain)s)', log_args)
             raise exception.NoValidHost(
                 reason="The client's network is in no IP pool.")
-        LOG.debug('Instance %(uuid)s needs IP pool %(pool)r: %(why)s',
-                  log_args)
+        else:
+            LOG.debug('Instance %(uuid)s needs IP pool %(pool)r: %(why)s',
+                      log_args)
+        setattr(spec_obj, _DECISION, (pool, log_args))
+        return pool, log_args
+
+    def filter_all(self, host_states, spec_obj):
+        if scheduler_utils.request_is_rebuild(spec_obj):
+            return host_states
+        pool, log_args = self._decide(spec_obj)
+        if pool in (UNPINNED_MOVE, pools.ANY_POOL):
+            return host_states
         host_pool = (self._aggregate_host_pool if self._by_aggregate
                      else self._hostname_host_pool)
         debug = LOG.isEnabledFor(logging.DEBUG)
@@ -184,18 +242,21 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                   if host_pool(host) == pool or
                   (debug and self._log_rejected(host, pool, host_pool))]
         if not passed:
-            LOG.warning('No host of IP pool %(pool)r is left for instance '
-                        '%(uuid)s (%(why)s; request from %(chain)s)%(note)s',
-                        dict(log_args, note=self._unknown_pool_note(pool)))
+            # Placement was asked for hosts of the pool only: its view of
+            # the pool disagrees with this filter's.
+            LOG.warning('None of the hosts placement offered for instance '
+                        '%(uuid)s is in IP pool %(pool)r (%(why)s; request '
+                        'from %(chain)s)%(note)s', dict(
+                            log_args, note=self._unknown_pool_note(pool)))
             raise exception.NoValidHost(
-                reason='No host of IP pool %r is available.' % pool)
+                reason='No host offered is in IP pool %r.' % pool)
         return passed
 
     def _request_pool(self, spec_obj):
         """Return the pool the request needs and why, for the logs."""
         stamp = spec_obj.get_scheduler_hint(pools.HINT)
         if stamp is not None:
-            pool = pools.verify_stamp(self._settings.stamp_secret, stamp,
+            pool = pools.verify_stamp(self._settings.stamp_secrets, stamp,
                                       spec_obj.project_id)
             if pool == pools.NO_POOL:
                 return pool, 'nova-api stamped its client as in no IP pool'
@@ -203,12 +264,12 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                 return pool, 'stamped by nova-api'
             LOG.warning('Ignoring an ip_pool hint of instance %(uuid)s '
                         '(project %(project)s) that ip_pool_stamp did not '
-                        'sign with this [ip_pools] stamp_secret',
+                        'sign with any [ip_pools] stamp_secret',
                         {'uuid': spec_obj.instance_uuid,
                          'project': spec_obj.project_id})
         if _is_move(spec_obj):
             return self._source_host_pool(spec_obj)
-        if self._settings.stamp_secret:
+        if self._settings.stamp_secrets:
             # A secret means nova-api stamps every create: a boot without a
             # valid stamp went round ip_pool_stamp, or a nova-api lacks it.
             LOG.warning('Refusing instance %(uuid)s: its boot has no valid '
@@ -229,20 +290,20 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                                    % match.address)
         if match.network is None:
             return match.pool, ('client %s is in no client network: default '
-                                'pool' % match.address)
+                                'pool %s' % (match.address, match.pool))
         return match.pool, 'client %s is in %s' % (match.address,
                                                    match.network)
 
     def _source_host_pool(self, spec_obj):
         source = (_field(spec_obj, 'ignore_hosts') or [None])[0]
         if source is None:
-            return ANY_POOL, ('it has no ip_pool stamp and Nova names no host '
-                              'it leaves')
+            return UNPINNED_MOVE, ('it has no ip_pool stamp and Nova names '
+                                   'no host it leaves')
         pool = (self._aggregate_pool_of_source(source) if self._by_aggregate
                 else self._hostnames.pool_of(source))
         if pool is None:
-            return ANY_POOL, ('it has no ip_pool stamp and the host it '
-                              'leaves, %s, is in no IP pool' % source)
+            return UNPINNED_MOVE, ('it has no ip_pool stamp and the host it '
+                                   'leaves, %s, is in no IP pool' % source)
         LOG.info('Instance %(uuid)s has no ip_pool stamp: it stays in IP '
                  'pool %(pool)r of %(source)s, the host it leaves',
                  {'uuid': spec_obj.instance_uuid, 'pool': pool,

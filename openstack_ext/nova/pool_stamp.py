@@ -47,6 +47,35 @@ a ``Forwarded`` header (RFC 7239, which http_proxy_to_wsgi prefers and of
 which it takes the first, client-written element) is stamped to be refused.
 Make the load balancer drop ``Forwarded`` headers that clients send.
 
+With ``[ip_pools] default_pool = *``, a client in no client network gets
+the stamp ``*``: its server may use any host, at boot and at every move,
+as if the filters were not deployed.
+
+Rotating ``stamp_secret``
+-------------------------
+
+``stamp_secret`` is a list: the first value signs new stamps, every value
+verifies. Stamps live as long as their servers, so a secret is rotated with
+an overlap, in four steps, each rolled out to every nova-api and
+nova-scheduler (any order; restart or reload each):
+
+1. Append the new secret: ``stamp_secret = OLD,NEW``. Everything still
+   signs with OLD; both verify.
+2. Swap them: ``stamp_secret = NEW,OLD``. New servers are stamped with NEW;
+   servers stamped with OLD keep their pool.
+3. Re-sign the old stamps with NEW where ``nova-manage`` runs::
+
+     openstack-ext stamp-servers --config-file /etc/nova/nova.conf
+
+   (see :mod:`openstack_ext.cmd.stamp_servers`; it re-signs every stamp
+   that only a later secret verifies, and is safe to run again).
+4. Remove OLD: ``stamp_secret = NEW``. A stamp signed with OLD no longer
+   verifies: such a server is treated as unstamped (its moves stay in the
+   pool of the host they leave).
+
+A secret that leaked is removed at once instead (step 4 right after 2, then
+3 as soon as possible).
+
 Responses are not rewritten: from microversion 2.100 a server's
 ``scheduler_hints`` show its stamp. That is safe: the stamp's only use is
 as a create-time hint, which this filter always replaces, and it is bound
@@ -142,7 +171,7 @@ class PoolStampMiddleware(object):
                        'why': 'network %s' % match.network if match.network
                        else 'default pool'})
         hints[pools.HINT] = pools.sign_stamp(
-            self._settings.stamp_secret, match.pool or pools.NO_POOL,
+            self._settings.stamp_secrets[0], match.pool or pools.NO_POOL,
             context.project_id)
         req.body = json.dumps(body).encode('utf-8')
 

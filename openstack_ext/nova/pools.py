@@ -22,7 +22,9 @@
   prefixes it up to a separator, cached per hostname.
 * :func:`sign_stamp` and :func:`verify_stamp`: the value of the ``ip_pool``
   scheduler hint, ``<pool>:<HMAC-SHA256 hex>``, bound to the server's
-  project so that a stamp cannot be reused in another project.
+  project so that a stamp cannot be reused in another project. The first
+  ``stamp_secret`` signs; every one listed verifies, so that a secret can be
+  rotated with an overlap.
 """
 
 import collections
@@ -40,6 +42,10 @@ HINT = 'ip_pool'
 # The pool a stamp names when the client is in no pool and there is no
 # default pool: the scheduler refuses the request.
 NO_POOL = ''
+# ``default_pool = *``: clients in no client network may use any host, as
+# without pools. Not a pool name, so no stamp or hostname can mean it by
+# accident.
+ANY_POOL = '*'
 MIN_SECRET_LENGTH = 16
 
 _POOL_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z')
@@ -57,7 +63,12 @@ ClientPool.__doc__ = """Where a client address maps to.
 
 PoolSettings = collections.namedtuple(
     'PoolSettings', 'pool_map host_selection aggregate_metadata_key '
-    'trusted_proxy_hops stamp_secret')
+    'trusted_proxy_hops stamp_secrets')
+PoolSettings.__doc__ = """The checked ``[ip_pools]`` options.
+
+``stamp_secrets`` is a tuple, empty when ``stamp_secret`` is unset; its
+first element signs.
+"""
 
 
 class PoolConfigError(ValueError):
@@ -112,8 +123,9 @@ class PoolMap(object):
                                  if count[entry[0]] > 1)
             raise PoolConfigError('client_networks', clashing, exc)
         self.default_pool = default_pool
+        # The pools that hosts can be in: ANY_POOL is none of them.
         self.pools = frozenset(pool for _, pool in entries).union(
-            [default_pool] if default_pool else [])
+            [default_pool] if default_pool not in (None, ANY_POOL) else [])
 
     def pool_for(self, address):
         """Return the :class:`ClientPool` of a normalised *address*."""
@@ -185,8 +197,9 @@ def load_settings(conf, require_secret=False):
     networks = _get(conf, 'client_networks')
     default_pool = _get(conf, 'default_pool')
     if default_pool is not None:
-        _check_pool_name('default_pool', default_pool.strip(),
-                         repr(default_pool))
+        if default_pool.strip() != ANY_POOL:
+            _check_pool_name('default_pool', default_pool.strip(),
+                             repr(default_pool))
         default_pool = default_pool.strip()
     if not networks and default_pool is None:
         raise PoolConfigError(
@@ -202,16 +215,21 @@ def load_settings(conf, require_secret=False):
                               'empty, with host_selection = %s'
                               % host_selection)
     hops = _get(conf, 'trusted_proxy_hops')
-    secret = _get(conf, 'stamp_secret')
-    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
-        # Never echo a secret, even a bad one.
+    secrets = tuple(_get(conf, 'stamp_secret') or ())
+    for position, secret in enumerate(secrets, 1):
+        if len(secret) < MIN_SECRET_LENGTH:
+            # Never echo a secret, even a bad one.
+            raise PoolConfigError(
+                'stamp_secret', '****', 'value %d of %d is shorter than %d '
+                'characters' % (position, len(secrets), MIN_SECRET_LENGTH))
+    if len(set(secrets)) != len(secrets):
         raise PoolConfigError('stamp_secret', '****',
-                              'shorter than %d characters' % MIN_SECRET_LENGTH)
-    if require_secret and secret is None:
+                              'a value is listed more than once')
+    if require_secret and not secrets:
         raise PoolConfigError('stamp_secret', '(unset)',
                               'required by the ip_pool_stamp paste filter')
     return PoolSettings(pool_map, host_selection, key and key.strip(), hops,
-                        secret)
+                        secrets)
 
 
 def check_proxy_headers(settings, proxy_headers_parsed):
@@ -238,24 +256,41 @@ def _mac(secret, pool, project_id):
 def sign_stamp(secret, pool, project_id):
     """Return the ``ip_pool`` hint value for *pool* in *project_id*.
 
-    *pool* may be :data:`NO_POOL` (refuse the request).
+    *secret* is the signing secret, the first of ``stamp_secrets``. *pool*
+    may be :data:`NO_POOL` (refuse the request) or :data:`ANY_POOL`.
     """
     return '%s:%s' % (pool, _mac(secret, pool, project_id))
 
 
-def verify_stamp(secret, stamp, project_id):
-    """Return the pool a valid *stamp* names, or ``None``.
+def check_stamp(secrets, stamp, project_id):
+    """Return ``(pool, position)`` of a valid *stamp*, else ``(None, None)``.
 
-    ``None`` when there is no secret or project, the stamp is not a string,
-    or its HMAC does not match: a forged stamp, one from another project or
-    one signed with another secret. May return :data:`NO_POOL`.
+    *position* is the index in *secrets* (a string or a sequence of them)
+    of the secret that signed it: 0 for the signing secret, more for one
+    kept only to verify during a rotation. Invalid when there is no secret
+    or project, the stamp is not a string, or no secret's HMAC matches: a
+    forged stamp, one from another project, or one signed with a secret
+    that is not (or no longer) listed.
     """
-    if not secret or not project_id or not isinstance(stamp, str):
-        return None
+    if isinstance(secrets, str):
+        secrets = (secrets,)
+    if not secrets or not project_id or not isinstance(stamp, str):
+        return None, None
     pool, colon, mac = stamp.rpartition(':')
     if not colon:
-        return None
-    expected = _mac(secret, pool, project_id).encode('ascii')
-    if not hmac.compare_digest(mac.encode('utf-8', 'replace'), expected):
-        return None
-    return pool
+        return None, None
+    mac = mac.encode('utf-8', 'replace')
+    for position, secret in enumerate(secrets):
+        expected = _mac(secret, pool, project_id).encode('ascii')
+        if hmac.compare_digest(mac, expected):
+            return pool, position
+    return None, None
+
+
+def verify_stamp(secrets, stamp, project_id):
+    """Return the pool a valid *stamp* names, or ``None``.
+
+    See :func:`check_stamp`. May return :data:`NO_POOL` or
+    :data:`ANY_POOL`.
+    """
+    return check_stamp(secrets, stamp, project_id)[0]

@@ -128,7 +128,8 @@ def nova_scheduler(workdir, conf_path):
     if 'ip_pools' in conf:
         pools = dict(conf.ip_pools.items())
         secret = pools.pop('stamp_secret', None)
-        pools['stamp_secret_length'] = len(secret or '')
+        # A list since secrets rotate: the length of the signing one.
+        pools['stamp_secret_length'] = len((secret or [''])[0])
         result['ip_pools'] = pools
     return result
 

@@ -27,6 +27,7 @@ import configparser
 import importlib.metadata
 import os
 import re
+import time
 
 import fixtures
 from nova import context as nova_context
@@ -40,6 +41,7 @@ from paste.deploy import loadwsgi
 # Registers the [ip_pools] options on Nova's CONF, as the scheduler does.
 from openstack_ext.nova import pool_filter  # noqa: F401
 from openstack_ext.nova import pools
+from tests.unit.nova import hook_fixture
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -119,6 +121,8 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
                   'dev': {'dev-1'}, 'qa': set()}
     # Deploy ip_pool_stamp in nova-api.
     stamp = True
+    # [scheduler] max_placement_results, if not Nova's default.
+    max_placement_results = None
     pool_options = dict(client_networks=GUIDE_NETWORKS, default_pool='dev',
                         trusted_proxy_hops=1, stamp_secret=SECRET)
 
@@ -127,6 +131,12 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         # them, so they are set first.
         self.useFixture(fixtures.MockPatchObject(
             LureWeigher, 'lured', frozenset()))
+        self.useFixture(hook_fixture.PlacementHookIsolation())
+        # Some scenarios boot a dozen servers.
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        if self.max_placement_results is not None:
+            self.flags(max_placement_results=self.max_placement_results,
+                       group='scheduler')
         self.flags(group='ip_pools', **self.pool_options)
         self.flags(available_filters=[
             'nova.scheduler.filters.all_filters',
@@ -157,6 +167,12 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         self.image = self.glance.auto_disk_config_enabled_image['id']
         self.flavor = self.api.get_flavors()[0]['id']
 
+    def _wait_for_server_parameter(self, server, expected_params,
+                                   max_retries=10, *args, **kwargs):
+        # Nova's 10 polls (5 s) are too few on a loaded shared machine.
+        return super(PoolTestCase, self)._wait_for_server_parameter(
+            server, expected_params, max(max_retries, 60), *args, **kwargs)
+
     def client_from(self, forwarded_for, admin=False, project=None):
         """A client of ours (or an admin of another project) at an address."""
         api = ClientBehindProxy(
@@ -182,6 +198,59 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
             body[hints_key] = hints
         created = api.post_server(body)
         return self._wait_for_state_change(created, expected_state)
+
+    def boot_settled(self, api):
+        """Create a server through *api*; return it once ACTIVE or ERROR."""
+        created = api.post_server({'server': self._build_server(
+            image_uuid=self.image, flavor_id=self.flavor, networks='none')})
+        for _ in range(100):
+            server = self.api.get_server(created['id'])
+            if server['status'] in ('ACTIVE', 'ERROR'):
+                return server
+            time.sleep(0.1)
+        self.fail('server %s is still %s' % (created['id'], server['status']))
+
+    def moves_stay_in_pool(self, client_address, pool, prefix=''):
+        """Boot through a client of *pool*; an admin elsewhere moves it.
+
+        Resize, cold and live migration, shelve-offload and unshelve,
+        rebuild, then evacuation of a fresh server: each lands in *pool*.
+        """
+        self.lure_away_from(pool)
+        server = self.boot(self.client_from(client_address))
+        host = self.assertInPool(server, pool, prefix + 'boot_before_moves')
+        # An admin of another project, on the ops network, moves it around.
+        self.api = self.admin_api = self.admin_from('10.2.0.50')
+        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1)
+
+        self.api.post_server_action(
+            server['id'], {'resize': {'flavorRef': flavor}})
+        self._wait_for_state_change(server, 'VERIFY_RESIZE')
+        host = self.assertMovedWithinPool(server, host, prefix + 'resize',
+                                          pool)
+        self._confirm_resize(server)
+
+        self._migrate_server(server)
+        host = self.assertMovedWithinPool(server, host,
+                                          prefix + 'cold_migrate', pool)
+        self._confirm_resize(server)
+
+        self._live_migrate(server)
+        host = self.assertMovedWithinPool(server, host,
+                                          prefix + 'live_migrate', pool)
+
+        self._shelve_server(server)
+        self._unshelve_server(server)
+        host = self.assertInPool(server, pool,
+                                 prefix + 'shelve_offload_unshelve')
+
+        self._rebuild_server(
+            server, self.glance.auto_disk_config_disabled_image['id'])
+        self.assertEqual(host, self.assertInPool(server, pool,
+                                                 prefix + 'rebuild'))
+
+        self.evacuate_fresh_server(self.client_from(client_address),
+                                   prefix + 'evacuate', pool)
 
     def lure_away_from(self, pool):
         """Rank every host outside *pool* first from now on."""

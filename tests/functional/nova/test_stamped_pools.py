@@ -17,6 +17,7 @@ import logging
 import fixtures
 from oslo_serialization import jsonutils
 
+from openstack_ext.nova import pool_aggregates
 from openstack_ext.nova import pools
 from tests.functional.nova import base
 
@@ -41,8 +42,26 @@ class StampedPoolsTest(base.PoolTestCase):
             self.assertInPool(server, pool, scenario)
         self.assertIn("Client 10.10.0.5 is in IP pool 'dev' (default pool)",
                       debug.output)
+        # Placement was asked for the pool's hosts only.
+        self.assertIn('require_ip_pool request filter added aggregates %s'
+                      % pool_aggregates.pool_aggregate_uuid('ops'),
+                      debug.output)
+
+    def test_host_filter_holds_without_the_placement_constraint(self):
+        # As if the pools' placement aggregates were wrong: the host filter
+        # alone still keeps every boot in its pool.
+        self.useFixture(fixtures.MonkeyPatch(
+            'openstack_ext.nova.placement_hook._pool_filter', None))
+        debug = self.useFixture(fixtures.FakeLogger(
+            name='openstack_ext', level=logging.DEBUG))
+        for forwarded_for, pool in [('10.1.2.3', 'doc'), ('10.2.0.8', 'ops'),
+                                    ('192.0.2.7', 'dev')]:
+            self.lure_away_from(pool)
+            server = self.boot(self.client_from(forwarded_for))
+            self.assertInPool(server, pool, 'host_filter_only_' + pool)
         self.assertIn("doc-1 is not in IP pool 'ops' (its pool: 'doc')",
                       debug.output)
+        self.assertNotIn('require_ip_pool', debug.output)
 
     def test_multi_create_stays_in_pool(self):
         self.lure_away_from('doc')
@@ -115,42 +134,15 @@ class StampedPoolsTest(base.PoolTestCase):
             [s['id'] for s in self.api.get_servers(detail=False)])
 
     def test_moves_by_an_admin_elsewhere_stay_in_the_creators_pool(self):
-        self.lure_away_from('doc')
-        server = self.boot(self.client_from('10.1.2.3'))
-        host = self.assertInPool(server, 'doc', 'boot_before_moves')
-        # An admin of another project, on the ops network, moves it around.
-        self.api = self.admin_api = self.admin_from('10.2.0.50')
-        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1)
-
-        self.api.post_server_action(
-            server['id'], {'resize': {'flavorRef': flavor}})
-        self._wait_for_state_change(server, 'VERIFY_RESIZE')
-        host = self.assertMovedWithinPool(server, host, 'resize')
-        self._confirm_resize(server)
-
-        self._migrate_server(server)
-        host = self.assertMovedWithinPool(server, host, 'cold_migrate')
-        self._confirm_resize(server)
-
-        self._live_migrate(server)
-        host = self.assertMovedWithinPool(server, host, 'live_migrate')
-
-        self._shelve_server(server)
-        self._unshelve_server(server)
-        host = self.assertInPool(server, 'doc', 'shelve_offload_unshelve')
-
-        self._rebuild_server(
-            server, self.glance.auto_disk_config_disabled_image['id'])
-        self.assertEqual(host, self.assertInPool(server, 'doc', 'rebuild'))
-
-        self.evacuate_fresh_server(self.client_from('10.1.2.3'), 'evacuate')
+        self.moves_stay_in_pool('10.1.2.3', 'doc')
 
     def test_refusals_name_the_pool(self):
         # A pool with no host: NoValidHost, and never another pool.
         server = self.boot(self.client_from('10.3.0.4'), 'ERROR')
-        self.assertIn("IP pool 'qa'", server['fault']['message'])
-        self.assertIn("No host of IP pool 'qa' is left",
-                      self.stdlog.logger.output)
+        self.assertIn("IP pool 'qa' has no compute host",
+                      server['fault']['message'])
+        self.assertIn("IP pool 'qa' has no compute host. (stamped by "
+                      "nova-api", self.stdlog.logger.output)
         self.assertIn('request from 10.3.0.4', self.stdlog.logger.output)
         # An RFC 7239 Forwarded header: http_proxy_to_wsgi would take its
         # first, client-written element as the client address.

@@ -19,6 +19,7 @@ import tempfile
 
 from oslo_config import cfg
 from oslo_config import generator
+from oslo_middleware import http_proxy_to_wsgi
 import testtools
 
 from openstack_ext import addresses
@@ -58,14 +59,21 @@ class ConfigFilesTest(testtools.TestCase):
         self.assertIs(pool_conf.ip_pools_opts, options)
         self.assertEqual({'client_networks', 'default_pool', 'host_selection',
                           'aggregate_metadata_key', 'trusted_proxy_hops',
-                          'stamp_secret'}, {opt.name for opt in options})
+                          'stamp_secret', 'pool_aggregate_refresh'},
+                         {opt.name for opt in options})
+        self.assertFalse(hasattr(pool_conf, 'list_opts'))
 
     def test_guide_example_maps_doc_ops_dev(self):
         path = os.path.join(ETC, 'nova', 'nova.conf.ip-pools-guide-example')
         conf = cfg.ConfigOpts()
         pool_conf.register_opts(conf)
         conf(['--config-file', path])
-        settings = pools.load_settings(conf)
+        # As nova-api's ip_pool_stamp loads it: it starts as written.
+        settings = pools.load_settings(conf, require_secret=True)
+        conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+        pools.check_proxy_headers(
+            settings, conf.oslo_middleware.enable_proxy_headers_parsing)
+        self.assertTrue(conf.oslo_middleware.enable_proxy_headers_parsing)
         for client, pool in [('10.1.2.3', 'doc'), ('10.2.0.1', 'ops'),
                              ('10.10.0.1', 'dev'), ('192.0.2.1', 'dev')]:
             self.assertEqual(pool, settings.pool_map.pool_for(

@@ -25,8 +25,10 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_utils.fixture import uuidsentinel as uuids
 import testtools
 
+from openstack_ext.nova import pool_aggregates
 from openstack_ext.nova import pool_filter
 from openstack_ext.nova import pools
+from tests.unit.nova import hook_fixture
 
 SECRET = 'unit-test-secret-0123456789'
 PROJECT = 'project-a'
@@ -71,6 +73,10 @@ class PoolFilterTest(testtools.TestCase):
                                       '10.3.0.0/16=qa'])
         self.log = self.useFixture(fixtures.FakeLogger(
             name=pool_filter.__name__, level=logging.DEBUG))
+        self.useFixture(hook_fixture.PlacementHookIsolation())
+        # No placement here: the start-up look at the hostname pools.
+        self.useFixture(fixtures.MockPatchObject(
+            pool_aggregates.HostnameAggregates, 'sync'))
 
     def options(self, **options):
         self.conf.config(group='ip_pools', **options)
@@ -122,9 +128,10 @@ class PoolFilterTest(testtools.TestCase):
     def test_refusals_raise_no_valid_host_naming_the_pool(self):
         self.options(stamp_secret=None)
         self.assertNoValidHost(spec('10.3.0.5'), "IP pool 'qa'")
-        self.assertIn("No host of IP pool 'qa' is left for instance %s "
-                      "(client 10.3.0.5 is in 10.3.0.0/16; request from "
-                      "10.3.0.5)" % uuids.instance, self.log.output)
+        self.assertIn("None of the hosts placement offered for instance %s "
+                      "is in IP pool 'qa' (client 10.3.0.5 is in "
+                      "10.3.0.0/16; request from 10.3.0.5)" % uuids.instance,
+                      self.log.output)
         self.options(default_pool=None)
         self.assertNoValidHost(spec('192.0.2.1'), 'in no IP pool')
         self.assertIn('client 192.0.2.1', self.log.output)

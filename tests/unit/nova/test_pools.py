@@ -27,6 +27,7 @@ from openstack_ext.nova import conf as pool_conf
 from openstack_ext.nova import pools
 
 SECRET = 'unit-test-secret-0123456789'
+OTHER = 'unit-test-other-secret-9876543210'
 
 
 def pool_map(*items, default=None):
@@ -151,6 +152,22 @@ class StampTest(testtools.TestCase):
             self.assertIsNone(pools.verify_stamp(secret, candidate, project),
                               (candidate, secret, project))
 
+    def test_rotation_first_signs_all_verify(self):
+        old = pools.sign_stamp(SECRET, 'doc', 'project-a')
+        new = pools.sign_stamp(OTHER, 'ops', 'project-a')
+        # Overlap: both verify, and which one signed is known.
+        self.assertEqual(('doc', 1), pools.check_stamp((OTHER, SECRET), old,
+                                                       'project-a'))
+        self.assertEqual(('ops', 0), pools.check_stamp((OTHER, SECRET), new,
+                                                       'project-a'))
+        # The old secret removed: its stamps no longer verify.
+        self.assertEqual((None, None), pools.check_stamp((OTHER,), old,
+                                                         'project-a'))
+        self.assertIsNone(pools.verify_stamp((), new, 'project-a'))
+        # Positive control for the removal.
+        self.assertEqual('ops', pools.verify_stamp((OTHER,), new,
+                                                   'project-a'))
+
     def test_stamps_differ_by_project_and_pool(self):
         self.assertEqual(4, len({
             pools.sign_stamp(SECRET, pool, project)
@@ -185,7 +202,7 @@ class LoadSettingsTest(testtools.TestCase):
         self.assertEqual({'doc', 'ops', 'dev'}, settings.pool_map.pools)
         self.assertEqual('hostname_prefix', settings.host_selection)
         self.assertEqual(0, settings.trusted_proxy_hops)
-        self.assertIsNone(settings.stamp_secret)
+        self.assertEqual((), settings.stamp_secrets)
 
     def test_errors_name_the_option_and_the_value(self):
         for text, expected in [
@@ -236,4 +253,26 @@ class LoadSettingsTest(testtools.TestCase):
         settings = pools.load_settings(
             self.conf('default_pool = dev\nstamp_secret = ' + SECRET),
             require_secret=True)
-        self.assertEqual(SECRET, settings.stamp_secret)
+        self.assertEqual((SECRET,), settings.stamp_secrets)
+        settings = pools.load_settings(self.conf(
+            'default_pool = dev\nstamp_secret = %s, %s' % (SECRET, OTHER)))
+        self.assertEqual((SECRET, OTHER), settings.stamp_secrets)
+        for text, expected in [
+                ('%s,tiny-secret' % SECRET, 'value 2 of 2 is shorter'),
+                ('%s,%s' % (SECRET, SECRET), 'more than once')]:
+            error = self.assertConfigError(
+                self.conf('default_pool = dev\nstamp_secret = ' + text),
+                '[ip_pools] stamp_secret = ****', expected)
+            self.assertNotIn(SECRET, str(error))
+
+    def test_default_pool_any(self):
+        settings = pools.load_settings(self.conf(
+            'client_networks = 10.1.0.0/16=doc\ndefault_pool = *'))
+        self.assertEqual(frozenset(['doc']), settings.pool_map.pools)
+        self.assertEqual(pools.ANY_POOL, settings.pool_map.pool_for(
+            addresses.parse_address('192.0.2.1')).pool)
+        self.assertEqual('doc', settings.pool_map.pool_for(
+            addresses.parse_address('10.1.0.1')).pool)
+        # '*' is no pool name: not as a client network's pool.
+        self.assertConfigError(self.conf('client_networks = 10.1.0.0/16=*'),
+                               'client_networks', 'pool name')

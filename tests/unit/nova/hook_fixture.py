@@ -1,0 +1,34 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Nova's request filters as Nova ships them, during one test."""
+
+import fixtures
+from nova.scheduler import request_filter
+
+from openstack_ext.nova import placement_hook
+
+
+class PlacementHookIsolation(fixtures.Fixture):
+    """Undo :func:`placement_hook.install` at the end of the test.
+
+    The hook stays installed for the life of a scheduler process; tests
+    start many schedulers in one process.
+    """
+
+    def _setUp(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.scheduler.request_filter.ALL_REQUEST_FILTERS',
+            [f for f in request_filter.ALL_REQUEST_FILTERS
+             if f is not placement_hook.require_ip_pool]))
+        self.useFixture(fixtures.MonkeyPatch(
+            'openstack_ext.nova.placement_hook._pool_filter', None))
