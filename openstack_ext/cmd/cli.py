@@ -24,6 +24,7 @@ from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
 from openstack_ext.cmd import report
+from openstack_ext.cmd import stamp_servers
 
 DESCRIPTION = """\
 Ask what openstack-ext would do, before you deploy a change:
@@ -33,6 +34,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         Swift proxy-server.conf
   check-rule            is an allow-* container/account rule valid, and what
                         it covers
+  stamp-servers         record a signed IP pool for Nova servers created
+                        before ip_pool_stamp (and after a secret rotation)
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -48,7 +51,7 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
-    for verb in (explain_pool, check_pipeline, check_rule):
+    for verb in (explain_pool, check_pipeline, check_rule, stamp_servers):
         verb.add_parser(subparsers)
     return parser
 

@@ -33,12 +33,14 @@ class HelpTest(base.CommandTestCase):
 
     def test_top_level_help_lists_the_verbs_and_exit_status(self):
         text = self.help_of()
-        for verb in ('explain-pool', 'check-proxy-pipeline', 'check-rule'):
+        for verb in ('explain-pool', 'check-proxy-pipeline', 'check-rule',
+                     'stamp-servers'):
             self.assertIn(verb, text)
         self.assertIn('exit status', text)
 
     def test_each_verb_has_examples_and_exit_status(self):
-        for verb in ('explain-pool', 'check-proxy-pipeline', 'check-rule'):
+        for verb in ('explain-pool', 'check-proxy-pipeline', 'check-rule',
+                     'stamp-servers'):
             text = self.help_of(verb)
             self.assertIn('examples:', text)
             self.assertIn('openstack-ext %s' % verb, text)
