@@ -122,9 +122,10 @@ says so, refuse to start), and a chain of more than one address is refused.
 Shared secrets with which nova-api's ``ip_pool_stamp`` filter signs the
 pool it records in a new server's ``ip_pool`` scheduler hint, and with which
 the scheduler filter checks it, comma-separated: the first signs, every one
-verifies (rotation: see :mod:`openstack_ext.nova.pool_stamp`). Use at least
-32 random characters each (fewer than 16 are refused; no commas), the same
-list on every nova-api and nova-scheduler. Required by ``ip_pool_stamp``.
+verifies (for rotation, see the manual of openstack_ext.nova.pool_stamp).
+Use at least 32 random characters each (fewer than 16 are refused; no
+commas), the same list on every nova-api and nova-scheduler. Required by
+``ip_pool_stamp``.
 Unset on the scheduler, every ``ip_pool`` hint is ignored: new servers are
 placed from the request address and moved servers stay in the pool of the
 host they leave.

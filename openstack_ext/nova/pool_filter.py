@@ -19,6 +19,15 @@ whoever asks for the move and from wherever. The 2013 Operations Guide's
 hard-coded mapping; drivers are gone from Nova and filters are the plug-in
 point.
 
+The pool is enforced twice. Before Nova asks placement for allocation
+candidates, the request filter that this filter installs
+(:mod:`openstack_ext.nova.placement_hook`) requires the pool's placement
+aggregates (:mod:`openstack_ext.nova.pool_aggregates`), so placement's cut
+of ``[scheduler] max_placement_results`` candidates is taken among the
+pool's hosts only, however large the cloud. Then this filter checks every
+host it is given, so nothing outside the pool passes even if placement's
+aggregates are out of date.
+
 Setup (nova.conf of nova-scheduler *and* nova-api; see
 etc/nova/nova.conf.ip-pools-guide-example)::
 
@@ -31,6 +40,10 @@ etc/nova/nova.conf.ip-pools-guide-example)::
   client_networks = 10.1.0.0/16=doc, 10.2.0.0/16=ops
   default_pool = dev
   stamp_secret = <32+ random characters, same on nova-api>
+
+In an existing cloud, ``default_pool = *`` pins only the listed networks:
+everyone else is scheduled exactly as without the filter (any host, hosts
+in no pool included, for boots and moves; no placement constraint).
 
 and the ``ip_pool_stamp`` filter in nova-api's api-paste.ini
 (etc/nova/api-paste-ip-pool-stamp.ini). Behind load balancers, also set
@@ -69,18 +82,31 @@ Which pool a request needs, decided once per request:
 Rebuild keeps a server on its host, so the filter lets it through, as Nova
 does for filters with ``RUN_ON_REBUILD = False``.
 
-A client in no pool (and no ``default_pool``) or a pool none of whose hosts
-is left: the request fails with NoValidHost, never landing in another
-pool; its reason, which becomes the server fault, names the pool, and the
-scheduler log names the pool and the request address. A host in
-aggregates naming two pools is in none (logged once). Nova skips filters
-when an admin forces a host (``az:host``, forced live migration or
-evacuation): forcing is an admin's explicit override.
+A request never lands in another pool. It fails with NoValidHost, whose
+reason becomes the server fault, when:
+
+* the client is in no pool (and ``default_pool`` is unset): "The client's
+  network is in no IP pool.";
+* no compute host is in the pool: "IP pool 'qa' has no compute host.";
+* the pool has hosts but none has room, or Nova's other filters turn them
+  all down: Nova's own reason, as in a full cloud; placement was asked for
+  the pool's hosts only, so this is never placement's cut of other hosts;
+* placement offered hosts that this filter finds outside the pool (its
+  aggregates out of date): "No host offered is in IP pool 'doc'.".
+
+The scheduler log names the pool, why it applies and the request address.
+A host in aggregates naming two pools is in none (logged once). Nova skips
+filters and request filters when an admin forces a host (``az:host``,
+forced live migration or evacuation): forcing is an admin's explicit
+override.
 
 Cost: the pool is resolved once per request (HMAC check or network lookup,
-independent of the number of networks); the per-host test is a cached dict
-probe per host (``hostname_prefix``) or per aggregate of the host
-(``aggregate_metadata``).
+independent of the number of networks) and the placement constraint is a
+dict probe (``hostname_prefix``) or one API database query
+(``aggregate_metadata``), as for Nova's availability zones; the per-host
+test is a cached dict probe per host or per aggregate of the host. Because
+the filters and weighers then see only the pool's candidates, a pooled boot
+costs less than an unpooled one (``benchmarks/nova_scheduling.py``).
 """
 
 from oslo_log import log as logging

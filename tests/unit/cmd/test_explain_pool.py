@@ -55,6 +55,16 @@ class ExplainPoolTest(base.CommandTestCase):
                       "10.1.0.0/16", flat)
         self.assertIn('OK: the request gets pool dev', flat)
 
+    def test_default_pool_any(self):
+        conf = GUIDE.replace('default_pool = dev', 'default_pool = *')
+        flat = self.flat(self.assertOk(self.explain(conf, '192.0.2.7')))
+        self.assertIn('pool * (default_pool = *): any host, hosts in no '
+                      'pool included', flat)
+        self.assertIn('OK: the request is not constrained to a pool', flat)
+        # A listed network is still pinned.
+        self.assertIn('OK: the request gets pool doc', self.flat(
+            self.assertOk(self.explain(conf, '10.1.2.3'))))
+
     def test_ipv6_and_mapped_addresses(self):
         self.assertIn('pool doc', self.flat(self.assertOk(
             self.explain(GUIDE, '2001:db8:1::7'))))
