@@ -130,7 +130,7 @@ class HostnameAggregates(object):
         if self._needs_sync(pool):
             with self._lock:
                 if self._needs_sync(pool):
-                    self.sync(ctxt)
+                    self._try_sync(ctxt)
         if not self._members.get(pool):
             raise PoolHasNoHost(reason='IP pool %r has no compute host.'
                                 % pool)
@@ -139,6 +139,18 @@ class HostnameAggregates(object):
     def _needs_sync(self, pool):
         return (self._synced_at is None or not self._members.get(pool) or
                 time.monotonic() - self._synced_at >= self._refresh)
+
+    def _try_sync(self, ctxt):
+        try:
+            self.sync(ctxt)
+        except Exception as exc:
+            # What placement already holds still constrains the query.
+            LOG.warning('Could not bring the placement aggregates of the IP '
+                        'pools up to date (%s); using what was known', exc)
+            if self._synced_at is None:
+                raise exception.RequestFilterFailed(
+                    reason='The hosts of the IP pools could not be read.')
+            self._synced_at = time.monotonic()
 
     def sync(self, ctxt):
         """Make each pool's placement aggregate hold exactly its hosts."""
@@ -170,12 +182,21 @@ class HostnameAggregates(object):
                                       'host': nodes[rp_uuid].host,
                                       'pool': pool})
             for rp_uuid in set(present) - set(nodes):
-                client.aggregate_remove_host(ctxt, aggregate,
-                                             present.pop(rp_uuid))
+                try:
+                    client.aggregate_remove_host(ctxt, aggregate,
+                                                 present[rp_uuid])
+                except exception.NovaException as exc:
+                    # It stays a candidate that the host filter turns down.
+                    LOG.warning('Could not remove provider %(rp)s from the '
+                                'placement aggregate of IP pool %(pool)r: '
+                                '%(exc)s', {'rp': rp_uuid, 'pool': pool,
+                                            'exc': exc})
+                    continue
+                del present[rp_uuid]
                 LOG.info('Removed provider %(rp)s from the placement '
                          'aggregate of IP pool %(pool)r: not a host of it',
                          {'rp': rp_uuid, 'pool': pool})
-            members[pool] = frozenset(present)
+            members[pool] = frozenset(present).intersection(nodes)
         self._members = members
         self._synced_at = time.monotonic()
         LOG.debug('IP pool placement aggregates: %s', ', '.join(

@@ -252,3 +252,17 @@ class HostnameAggregatesTest(testtools.TestCase):
         writes = len(self.client.writes)
         self.aggregates.sync(self.ctxt)
         self.assertEqual(writes, len(self.client.writes))
+
+    def test_a_failed_look_keeps_what_was_known(self):
+        broken = mock.patch.object(
+            self.client, 'get',
+            side_effect=exception.PlacementAPIConnectFailure)
+        with broken:
+            # Nothing known yet: the request cannot be constrained.
+            self.assertRaises(exception.RequestFilterFailed,
+                              self.aggregates.for_pool, self.ctxt, 'doc')
+        self.aggregates.for_pool(self.ctxt, 'doc')
+        self.now += 60
+        with broken:
+            self.assertEqual(([self.uuid('doc')], set()),
+                             self.aggregates.for_pool(self.ctxt, 'doc'))
