@@ -52,7 +52,10 @@ pool, and raise :class:`PoolHasNoHost` when no compute host is in it.
   registering with placement. Several schedulers write the same
   memberships (idempotent; placement's generations settle races); give
   them the same ``[ip_pools]``. The aggregates of pools no longer
-  configured are left in place and unused.
+  configured are left in place and unused. If a look fails (database or
+  placement unreachable), the memberships already in placement are used
+  and the failure is logged; a scheduler that has never read them refuses
+  the request ("The hosts of the IP pools could not be read.").
 """
 
 import threading
