@@ -137,9 +137,9 @@ host they leave.
         help="""
 With ``host_selection = hostname_prefix``: seconds after which
 nova-scheduler lists the compute nodes again, when a request arrives, to
-add new hosts to their pool's placement aggregate. A pool with no known
-host is looked at again at the next request. 0 lists them for every
-request (for tests; costly in a large cloud).
+add new hosts to their pool's placement aggregate. A request for a pool
+with no known host makes it look again sooner (at most every 10 seconds).
+0 lists them for every request (costly in a large cloud).
 """),
 ]
 

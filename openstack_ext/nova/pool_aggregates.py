@@ -42,8 +42,10 @@ pool, and raise :class:`PoolHasNoHost` when no compute host is in it.
 
   When: at scheduler start (if the databases and placement answer), then
   at the first request for a pool after ``[ip_pools]
-  pool_aggregate_refresh`` seconds (60) since the last look, and at any
-  request for a pool of which no host is known yet. A look lists the
+  pool_aggregate_refresh`` seconds (60) since the last look, and at a
+  request for a pool of which no host is known yet (at most every 10
+  seconds, so that requests for an empty pool cannot make the scheduler
+  list the whole cloud each time). A look lists the
   compute nodes of every cell (one query per cell) and reads each pool's
   aggregate from placement (one ``GET /resource_providers?member_of=`` per
   pool); writes happen only for hosts that changed, so at 10,000 hosts a
@@ -75,6 +77,9 @@ LOG = logging.getLogger(__name__)
 # every scheduler loses the aggregates it wrote.
 POOL_AGGREGATE_NAMESPACE = uuid.UUID('5b2cbd2e-8a53-4f4e-9d46-0c6b7a1f5e01')
 _PLACEMENT_VERSION = '1.3'  # member_of on GET /resource_providers
+# Seconds between looks prompted by requests for a pool with no known host.
+_EMPTY_POOL_RETRY = 10
+_STALE, _EMPTY = 'stale', 'empty'
 
 
 class PoolHasNoHost(exception.RequestFilterFailed):
@@ -127,21 +132,35 @@ class HostnameAggregates(object):
         self._refresh = refresh
         self._members = {}   # pool -> provider UUIDs in its aggregate
         self._synced_at = None
+        self._empty_look_at = -_EMPTY_POOL_RETRY
         self._lock = threading.Lock()
 
     def for_pool(self, ctxt, pool):
-        if self._needs_sync(pool):
+        if self._look_due(pool):
             with self._lock:
-                if self._needs_sync(pool):
+                due = self._look_due(pool)
+                if due == _EMPTY:
+                    self._empty_look_at = time.monotonic()
+                if due:
                     self._try_sync(ctxt)
         if not self._members.get(pool):
             raise PoolHasNoHost(reason='IP pool %r has no compute host.'
                                 % pool)
         return [pool_aggregate_uuid(pool)], set()
 
-    def _needs_sync(self, pool):
-        return (self._synced_at is None or not self._members.get(pool) or
-                time.monotonic() - self._synced_at >= self._refresh)
+    def _look_due(self, pool):
+        """Why the hosts must be listed again for *pool*, or ``None``."""
+        now = time.monotonic()
+        if (self._synced_at is None or
+                now - self._synced_at >= self._refresh):
+            return _STALE
+        # A pool with no known host: look again, but not for every request
+        # (requests for an empty pool must not make the scheduler list the
+        # whole cloud each time).
+        if (not self._members.get(pool) and
+                now - self._empty_look_at >= _EMPTY_POOL_RETRY):
+            return _EMPTY
+        return None
 
     def _try_sync(self, ctxt):
         try:

@@ -229,12 +229,22 @@ class HostnameAggregatesTest(testtools.TestCase):
                       self.client.writes)
         self.assertEqual(3, len(self.client.writes))
 
-    def test_an_empty_pool_is_looked_at_again_at_once(self):
-        self.assertRaises(pool_aggregates.PoolHasNoHost,
-                          self.aggregates.for_pool, self.ctxt, 'qa')
-        self.nodes.append(node('qa-1', 'rp-qa-1'))
-        self.assertEqual(([self.uuid('qa')], set()),
-                         self.aggregates.for_pool(self.ctxt, 'qa'))
+    def test_an_empty_pool_is_looked_at_again_soon_not_always(self):
+        self.aggregates.sync(self.ctxt)   # at scheduler start
+        with mock.patch.object(pool_aggregates, '_compute_nodes',
+                               wraps=pool_aggregates._compute_nodes) as look:
+            for _ in range(5):
+                self.assertRaises(pool_aggregates.PoolHasNoHost,
+                                  self.aggregates.for_pool, self.ctxt, 'qa')
+            self.assertEqual(1, look.call_count)
+            self.nodes.append(node('qa-1', 'rp-qa-1'))
+            self.now += 9
+            self.assertRaises(pool_aggregates.PoolHasNoHost,
+                              self.aggregates.for_pool, self.ctxt, 'qa')
+            self.now += 1
+            self.assertEqual(([self.uuid('qa')], set()),
+                             self.aggregates.for_pool(self.ctxt, 'qa'))
+            self.assertEqual(2, look.call_count)
 
     def test_stale_members_leave_and_unregistered_hosts_wait(self):
         # rp-ops-1 was put in doc's aggregate by an older configuration.
