@@ -12,8 +12,11 @@
 
 """Bad [ip_pools] configuration stops nova-scheduler and nova-api at start."""
 
+import fixtures
 from nova.api import wsgi
+from nova.scheduler import request_filter
 
+from openstack_ext.nova import placement_hook
 from openstack_ext.nova import pools
 from tests.functional.nova import base
 
@@ -56,6 +59,13 @@ class BadConfigurationTest(base.PoolTestCase):
             self.assertNotIn('tiny-secret', str(error))
             self.reset_flags(*options, group='ip_pools')
             self.flags(group='ip_pools', **self.pool_options)
+        # A Nova whose request-filter stage is not what the hook expects.
+        with fixtures.MonkeyPatch(
+                'nova.scheduler.request_filter.ALL_REQUEST_FILTERS',
+                tuple(request_filter.ALL_REQUEST_FILTERS)):
+            error = self.assertRaises(placement_hook.PlacementHookError,
+                                      self.start_service, 'scheduler')
+        self.assertIn('ALL_REQUEST_FILTERS is not a list', str(error))
         # The same cloud starts with the good configuration.
         self.start_service('scheduler')
 
