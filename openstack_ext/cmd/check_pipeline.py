@@ -166,8 +166,12 @@ def _propose(rep, loaded, proxy_pipeline, pipeline):
 
 
 def run(args, out):
-    # Imported here: a missing swift is reported by main() as such, not
+    # Swift itself is imported here, outside the broad except below: a
+    # missing swift is reported by main() as the wrong environment, not
     # mistaken for a middleware the configuration fails to import.
+    from paste.deploy import loadwsgi  # noqa: F401
+    from swift.proxy import server  # noqa: F401
+
     from openstack_ext.cmd import proxy_pipeline
     from openstack_ext.swift import pipeline
 

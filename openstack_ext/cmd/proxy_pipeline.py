@@ -131,7 +131,8 @@ class LoadedPipeline(object):
                 continue
             try:
                 ctx = wsgi.loadcontext(loadwsgi.FILTER, self.path, name=name)
-            except Exception:  # a broken section: reported on its own
+            # A broken section is reported on its own.
+            except Exception:  # nosec B112
                 continue
             if _kind(ctx, {}) == OURS:
                 found.append(name)
