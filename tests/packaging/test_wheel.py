@@ -28,12 +28,16 @@ from tests.packaging import wheel
 OURS = 'openstack_ext'
 
 
-def third_party_imports(path):
-    """Top-level names of what the module at *path* imports."""
+def third_party_imports(path, at_import_time=False):
+    """Top-level names of what the module at *path* imports.
+
+    With *at_import_time*, only the imports run when the module is
+    imported, not those inside its functions.
+    """
     with open(path) as f:
         tree = ast.parse(f.read(), path)
     names = set()
-    for node in ast.walk(tree):
+    for node in tree.body if at_import_time else ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.name.split('.')[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -126,6 +130,13 @@ class WheelTest(testtools.TestCase):
                      ('__init__.py', 'addresses.py')]:
             shared |= third_party_imports(path)
         self.assertEqual(set(), shared)
+        command = os.path.join(wheel.TOP, OURS, 'cmd')
+        self.assertIn('swift', third_party_imports(
+            os.path.join(command, 'check_pipeline.py')))  # the control
+        for name in sorted(os.listdir(command)):
+            if name.endswith('.py'):
+                self.assertEqual(set(), third_party_imports(
+                    os.path.join(command, name), at_import_time=True), name)
 
     def test_each_extra_declares_what_its_half_imports(self):
         dist_of = {'oslo_config': 'oslo.config', 'oslo_log': 'oslo.log',
