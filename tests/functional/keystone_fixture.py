@@ -23,19 +23,22 @@ free 127.0.0.1 port::
         keystone.create_user('alice', 'pw', project, ['member'])
         token = keystone.token('alice')
 
-Projects, users and roles are made through Keystone's API, as an admin
-with a system-scoped token. ``expiring_token`` comes from a second server
-on the same database and keys whose tokens live a few seconds, so that a
-test can hold a genuinely expired token. Every wait is bounded; a server
-that does not come up fails the start with the tail of its log, and
-everything is stopped and removed on cleanup (or when the test process
-dies).
+``keystone-manage`` runs once per test process; each fixture starts from a
+copy of what it made, with servers of its own. Projects, users and roles
+are made through Keystone's API, as an admin with a system-scoped token.
+With ``expiring=True``, ``expiring_token`` comes from a second server on
+the same database and keys whose tokens live a few seconds, so that a test
+can hold a genuinely expired token. Every wait is bounded; a server that
+does not come up fails the start with the tail of its log, and everything
+is stopped and removed on cleanup (or when the test process dies).
 """
 
+import atexit
 import http.client
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -90,84 +93,168 @@ class KeystoneError(RuntimeError):
     pass
 
 
-class KeystoneFixture(fixtures.Fixture):
-    """See the module docstring."""
+def _manage(top, *argv):
+    log = open(os.path.join(top, 'manage-%s.log' % argv[0]), 'wb')
+    with log:
+        return subprocess.Popen(
+            [os.path.join(cluster.BIN, 'keystone-manage'), '--config-file',
+             os.path.join(top, 'keystone.conf')] + list(argv),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=top, preexec_fn=cluster._die_with_parent,
+            env=cluster.SERVER_ENV)
 
-    def __init__(self, start_timeout=60):
+
+def _wait_manage(top, procs, timeout):
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            status = proc.wait(max(1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            status = 'timeout'
+        if status != 0:
+            step = proc.args[3]
+            with open(os.path.join(top, 'manage-%s.log' % step), 'rb') as f:
+                tail = f.read()[-3000:].decode('utf-8', 'replace')
+            raise KeystoneError('keystone-manage %s: %s\n%s'
+                                % (step, status, tail))
+
+
+_TEMPLATE = {}
+
+
+def _template(timeout):
+    """A bootstrapped database and key repositories, made once a process.
+
+    ``keystone-manage`` is four interpreter starts: each fixture copies
+    this instead (a class of tests per fixture, several per process).
+    """
+    if 'dir' not in _TEMPLATE:
+        top = tempfile.mkdtemp(prefix='keystone-template-',
+                               dir=cluster._tmp_root())
+        try:
+            for name in ('fernet', 'credential'):
+                os.mkdir(os.path.join(top, name), 0o700)
+            with open(os.path.join(top, 'keystone.conf'), 'w') as f:
+                f.write(_keystone_conf(top, 'manage.log'))
+            user = ['--keystone-user', str(os.getuid()),
+                    '--keystone-group', str(os.getgid())]
+            # The key repositories do not need the database: all at once.
+            _wait_manage(top, [_manage(top, 'db_sync'),
+                               _manage(top, 'fernet_setup', *user),
+                               _manage(top, 'credential_setup', *user)],
+                         timeout)
+            # The endpoint's port is each fixture's: it sets the URL.
+            _wait_manage(top, [_manage(
+                top, 'bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
+                '--bootstrap-public-url', 'http://127.0.0.1:5000/v3',
+                '--bootstrap-internal-url', 'http://127.0.0.1:5000/v3',
+                '--bootstrap-region-id', 'RegionOne')], timeout)
+        except BaseException:
+            shutil.rmtree(top, True)
+            raise
+        atexit.register(shutil.rmtree, top, True)
+        _TEMPLATE['dir'] = top
+    return _TEMPLATE['dir']
+
+
+def password_of(user):
+    """The password the fixture gives *user*."""
+    return 'pw-' + user
+
+
+_SNAPSHOTS = {}
+
+
+class KeystoneFixture(fixtures.Fixture):
+    """See the module docstring.
+
+    :param identities: ``{user: (project, [role, ...])}`` to create (with
+        the projects, and the roles that do not exist yet) through the API.
+        The first fixture of a process that creates a given set keeps a
+        snapshot of the database; the next ones start from it.
+    :param expiring: also start the server of short-lived tokens.
+    """
+
+    def __init__(self, identities=None, expiring=False, start_timeout=60):
         super(KeystoneFixture, self).__init__()
+        self.identities = dict(identities or {})
+        self.expiring = expiring
         self.start_timeout = start_timeout
 
     def _setUp(self):
         started = time.monotonic()
+        key = tuple(sorted((user, project, tuple(roles)) for user, (
+            project, roles) in self.identities.items()))
+        snapshot = _SNAPSHOTS.get(key)
+        source = snapshot or _template(self.start_timeout)
         self.dir = tempfile.mkdtemp(prefix='keystone-',
                                     dir=cluster._tmp_root())
         self.addCleanup(shutil.rmtree, self.dir, True)
+        for name in ('fernet', 'credential'):
+            shutil.copytree(os.path.join(source, name),
+                            os.path.join(self.dir, name))
+        shutil.copy(os.path.join(source, 'keystone.db'), self.dir)
         self.procs, self.ports = {}, {}
         self.addCleanup(self._stop_all)
         self._tokens, self._ids, self._passwords = {}, {}, {}
-        for name in ('fernet', 'credential'):
-            os.mkdir(os.path.join(self.dir, name), 0o700)
-        self.ports['main'] = cluster.free_port()
-        self.ports['expiring'] = cluster.free_port()
-        self.url = 'http://127.0.0.1:%d' % self.ports['main']
-        for name, expiration in (('main', 3600),
-                                 ('expiring', EXPIRING_TOKEN_SECONDS)):
+        self._role_ids = {}
+        servers = {'main': 3600}
+        if self.expiring:
+            servers['expiring'] = EXPIRING_TOKEN_SECONDS
+        for name, expiration in servers.items():
+            self.ports[name] = cluster.free_port()
             with open(self.conf_path(name), 'w') as f:
                 f.write(_keystone_conf(self.dir, '%s.log' % name,
                                        expiration))
-        user = ['--keystone-user', str(os.getuid()),
-                '--keystone-group', str(os.getgid())]
-        # What does not need the database runs beside db_sync; the servers
-        # start (a few seconds of imports) while bootstrap runs.
-        self._wait_manage([self._manage('db_sync'),
-                           self._manage('fernet_setup', *user),
-                           self._manage('credential_setup', *user)])
-        bootstrap = self._manage(
-            'bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
-            '--bootstrap-public-url', self.url + '/v3',
-            '--bootstrap-internal-url', self.url + '/v3',
-            '--bootstrap-region-id', 'RegionOne')
-        for name in self.ports:
             self._spawn(name)
-        self._wait_manage([bootstrap])
-        for name in self.ports:
+        self.url = 'http://127.0.0.1:%d' % self.ports['main']
+        for name in servers:
             self._wait_up(name)
         self.admin_token = self._login({
             'user': {'name': 'admin', 'domain': {'id': DOMAIN},
                      'password': ADMIN_PASSWORD}}, {'system': {'all': True}})
+        for endpoint in self.admin('GET', '/v3/endpoints')['endpoints']:
+            self.admin('PATCH', '/v3/endpoints/' + endpoint['id'], {
+                'endpoint': {'url': self.url + '/v3'}})
+        if snapshot:
+            with open(os.path.join(snapshot, 'ids.json')) as f:
+                self._ids, self._passwords = json.load(f)
+        else:
+            self._create_identities()
+            _SNAPSHOTS[key] = self._snapshot()
         self.setup_seconds = time.monotonic() - started
+
+    def _create_identities(self):
+        for project in sorted({p for p, _r in self.identities.values()}):
+            self.create_project(project)
+        for user, (project, roles) in sorted(self.identities.items()):
+            self.create_user(user, password_of(user), self.id_of(project),
+                             roles)
+
+    def _snapshot(self):
+        """Copy the database (online backup) and keys; return the copy."""
+        top = tempfile.mkdtemp(prefix='keystone-snapshot-',
+                               dir=cluster._tmp_root())
+        atexit.register(shutil.rmtree, top, True)
+        for name in ('fernet', 'credential'):
+            shutil.copytree(os.path.join(self.dir, name),
+                            os.path.join(top, name))
+        live = sqlite3.connect(os.path.join(self.dir, 'keystone.db'))
+        copy = sqlite3.connect(os.path.join(top, 'keystone.db'))
+        with live, copy:
+            live.backup(copy)
+        live.close()
+        copy.close()
+        with open(os.path.join(top, 'ids.json'), 'w') as f:
+            json.dump([self._ids, self._passwords], f)
+        return top
 
     def conf_path(self, name):
         return os.path.join(self.dir, '%s.conf' % name)
 
     def log_path(self, name):
         return os.path.join(self.dir, '%s.log' % name)
-
-    def _manage(self, *argv):
-        log = open(os.path.join(self.dir, 'manage-%s.log' % argv[0]), 'wb')
-        with log:
-            return subprocess.Popen(
-                [os.path.join(cluster.BIN, 'keystone-manage'),
-                 '--config-file', self.conf_path('main')] + list(argv),
-                stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, cwd=self.dir,
-                preexec_fn=cluster._die_with_parent, env=cluster.SERVER_ENV)
-
-    def _wait_manage(self, procs):
-        deadline = time.monotonic() + self.start_timeout
-        for proc in procs:
-            try:
-                status = proc.wait(max(1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                status = 'timeout'
-            if status != 0:
-                step = proc.args[3]
-                with open(os.path.join(self.dir, 'manage-%s.log' % step),
-                          'rb') as f:
-                    tail = f.read()[-3000:].decode('utf-8', 'replace')
-                raise KeystoneError('keystone-manage %s: %s\n%s'
-                                    % (step, status, tail))
 
     def _spawn(self, name):
         env = dict(cluster.SERVER_ENV,
@@ -256,11 +343,11 @@ class KeystoneFixture(fixtures.Fixture):
 
     def role_id(self, name):
         """The id of role *name*, created when it does not exist."""
-        found = self.admin('GET', '/v3/roles?name=' + name)['roles']
-        if found:
-            return found[0]['id']
-        return self.admin('POST', '/v3/roles', {'role': {
-            'name': name}})['role']['id']
+        if name not in self._role_ids:
+            found = self.admin('GET', '/v3/roles?name=' + name)['roles']
+            self._role_ids[name] = found[0]['id'] if found else self.admin(
+                'POST', '/v3/roles', {'role': {'name': name}})['role']['id']
+        return self._role_ids[name]
 
     def create_user(self, name, password, project_id, roles):
         """Create user *name* with *roles* on *project_id*; return its id."""

@@ -88,16 +88,13 @@ def authtoken_options(keystone, delay_auth_decision):
                                     'filter_factory',
             'auth_type': 'password', 'auth_url': keystone.url,
             'www_authenticate_uri': keystone.url,
-            'username': 'swift', 'password': keystone_password('swift'),
+            'username': 'swift',
+            'password': keystone_fixture.password_of('swift'),
             'project_name': 'service', 'user_domain_id': 'default',
             'project_domain_id': 'default',
             'delay_auth_decision': str(delay_auth_decision).lower(),
             'cache': 'swift.cache', 'include_service_catalog': 'false',
             'log_name': 'swift'}
-
-
-def keystone_password(user):
-    return 'pw-' + user
 
 
 def proxy_spec(keystone, pipeline, delay_auth_decision=True):
@@ -116,16 +113,15 @@ class KeystoneClusterTestCase(base.ClusterTestCase):
     traceback and no 5xx in the proxy and Keystone logs.
     """
 
+    # Whether the tests need genuinely expired tokens (a second server).
+    EXPIRING_TOKENS = False
+
     @classmethod
     def setUpClass(cls):
-        cls.keystone = keystone_fixture.KeystoneFixture()
+        cls.keystone = keystone_fixture.KeystoneFixture(
+            USERS, cls.EXPIRING_TOKENS)
         cls.keystone.setUp()
         try:
-            for project in sorted({p for p, _r in USERS.values()}):
-                cls.keystone.create_project(project)
-            for user, (project, roles) in sorted(USERS.items()):
-                cls.keystone.create_user(user, keystone_password(user),
-                                         cls.keystone.id_of(project), roles)
             project_id = cls.keystone.id_of('project')
             cls.account = 'AUTH_' + project_id
             cls.service_account = 'SERVICE_' + project_id
