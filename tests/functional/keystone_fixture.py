@@ -52,7 +52,7 @@ ADMIN_PASSWORD = 'keystone-admin'
 DOMAIN = 'default'
 # bcrypt's minimum: a login costs milliseconds instead of a quarter second.
 PASSWORD_HASH_ROUNDS = 4
-EXPIRING_TOKEN_SECONDS = 4
+EXPIRING_TOKEN_SECONDS = 8
 
 
 def _keystone_conf(top, log_name, expiration=3600):
