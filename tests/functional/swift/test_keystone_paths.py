@@ -121,8 +121,13 @@ class TestKeystoneNoWayAround(k.KeystoneClusterTestCase):
                 bad, good = self.both('GET', path, user=None, proxy=proxy)
                 self.assertIPDenied(bad)
                 self.assertEqual(200, good.status, good)
-            self.assertAllowed(good, None)
             self.assertIn(b'o', good.body)
+            # An invalid token is no token here: the rules still decide.
+            bad, good = (self.req('GET', self.p + '/o', None, None, source,
+                                  token='garbage', proxy=proxy)
+                         for source in (OTHER, LISTED))
+            self.assertIPDenied(bad)
+            self.assertAllowed(good, self.secret)
         # authtoken refuses anonymous requests itself when it does not
         # delay its decision: public-read needs delay_auth_decision.
         for resp in self.both('GET', self.p + '/o', user=None,
