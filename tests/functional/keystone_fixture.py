@@ -174,9 +174,11 @@ class KeystoneFixture(fixtures.Fixture):
         The first fixture of a process that creates a given set keeps a
         snapshot of the database; the next ones start from it.
     :param expiring: also start the server of short-lived tokens.
+    :param start_timeout: seconds each ``keystone-manage`` step and each
+        server start may take.
     """
 
-    def __init__(self, identities=None, expiring=False, start_timeout=60):
+    def __init__(self, identities=None, expiring=False, start_timeout=180):
         super(KeystoneFixture, self).__init__()
         self.identities = dict(identities or {})
         self.expiring = expiring
