@@ -114,8 +114,8 @@ def authtoken_options(keystone, delay_auth_decision):
             'log_name': 'swift'}
 
 
-def proxy_spec(keystone, pipeline, delay_auth_decision=True):
-    return c.ProxySpec(pipeline=pipeline, extra_sections=[
+def proxy_spec(keystone, pipeline, delay_auth_decision=True, app=None):
+    return c.ProxySpec(pipeline=pipeline, app=app, extra_sections=[
         ('filter:authtoken', authtoken_options(keystone,
                                                delay_auth_decision)),
         ('filter:keystoneauth', keystoneauth_options())])
@@ -132,6 +132,8 @@ class KeystoneClusterTestCase(base.ClusterTestCase):
 
     # Whether the tests need genuinely expired tokens (a second server).
     EXPIRING_TOKENS = False
+    # More [app:proxy-server] options for every proxy.
+    PROXY_APP = {}
 
     @classmethod
     def setUpClass(cls):
@@ -143,10 +145,13 @@ class KeystoneClusterTestCase(base.ClusterTestCase):
             cls.account = 'AUTH_' + project_id
             cls.service_account = 'SERVICE_' + project_id
             cls.PROXIES = {
-                'devstack': proxy_spec(cls.keystone, DEVSTACK_PIPELINE),
-                'main': proxy_spec(cls.keystone, RECOMMENDED_PIPELINE),
+                'devstack': proxy_spec(cls.keystone, DEVSTACK_PIPELINE,
+                                       app=cls.PROXY_APP),
+                'main': proxy_spec(cls.keystone, RECOMMENDED_PIPELINE,
+                                   app=cls.PROXY_APP),
                 'strict': proxy_spec(cls.keystone, RECOMMENDED_PIPELINE,
-                                     delay_auth_decision=False)}
+                                     delay_auth_decision=False,
+                                     app=cls.PROXY_APP)}
             try:
                 super(KeystoneClusterTestCase, cls).setUpClass()
             except Exception:
