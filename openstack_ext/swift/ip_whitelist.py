@@ -134,7 +134,9 @@ deny_without_rules false     ``true``: a container with no rule (and whose
 max_rules          1000      Networks the rules of one account, or of one
                              container, may list in all: an owner's write
                              that would go over is refused (``400``);
-                             removals are always accepted.
+                             removals are always accepted. Rule names
+                             are bounded apart: at most half of Swift's
+                             ``MAX_HEADER_COUNT`` (63 by default) each.
 ================== ========= ==============================================
 
 A bad address or network in ``always_allow`` or ``trusted_proxies``, or a

@@ -32,6 +32,14 @@ from openstack_ext.swift import rules
 
 RULE_PREFIX = rules.RULE_PREFIX
 SYSMETA_PREFIX = rules.SYSMETA_PREFIX
+# Rule names one account or container may have. Rules are system metadata,
+# which Swift does not count against max_meta_count, and each is a header
+# of every backend answer about its holder; the proxy reads at most
+# 1.6 x MAX_HEADER_COUNT headers there (swift.common.bufferedhttp), and
+# MAX_HEADER_COUNT of them are the user's metadata and Swift's own. Past
+# that, the holder answers 503 to everybody. Half of MAX_HEADER_COUNT
+# (63 by default) leaves room for Swift's other system metadata.
+MAX_RULE_NAMES = constraints.MAX_HEADER_COUNT // 2
 
 
 def prefixes(kind):
@@ -141,10 +149,17 @@ def count_error(kind, stored, writes, max_rules):
         value removes the rule.
 
     A write that does not add to rules already over the limit passes, so
-    that an owner can come back under it; removals always pass.
+    that an owner can come back under it; removals always pass. The rule
+    names are bounded too, by :data:`MAX_RULE_NAMES`.
     """
     if not any(writes.values()):
         return None
+    names_before = {name for _kind, name in stored}
+    names_after = {name for name in names_before if name not in writes} | {
+        name for name, value in writes.items() if value}
+    if len(names_after) > max(MAX_RULE_NAMES, len(names_before)):
+        return ('the %s would have %d %s* rules; at most %d are allowed'
+                % (kind, len(names_after), RULE_PREFIX, MAX_RULE_NAMES))
     before = rules.count_networks(stored.values())
     after = rules.count_networks(
         [v for (_kind, name), v in stored.items() if name not in writes]

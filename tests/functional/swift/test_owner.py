@@ -178,6 +178,58 @@ class TestMalformedRules(base.ClusterTestCase):
         self.assertIPDenied(self.req('GET', path, source=OTHER,
                                      user=c.OWNER))
 
+    def _write_many_names(self, path, kind, names, batch=60):
+        """Rules of one network each, *batch* names per request."""
+        statuses = []
+        for start in range(0, names, batch):
+            resp = self.req('POST', path, {
+                'X-%s-Meta-Allow-N%d' % (kind, i): '10.%d.%d.0/24' % (
+                    i // 256, i % 256)
+                for i in range(start, start + batch)}, source=LISTED,
+                user=c.OWNER)
+            statuses.append((resp.status, resp.body))
+        return statuses
+
+    def _remove_many_names(self, path, kind, names, batch=60):
+        for start in range(0, names, batch):
+            self.admin('POST', path, {
+                'X-Remove-%s-Meta-Allow-N%d' % (kind, i): 'x'
+                for i in range(start, start + batch)})
+
+    def assertNamesBounded(self, statuses):
+        # Each rule name is a header of every backend answer about its
+        # holder: past Swift's header budget those answers fail, and the
+        # account or container answers 503 to everybody, for good.
+        self.assertEqual(204, statuses[0][0], statuses)
+        for status, body in statuses[1:]:
+            self.assertEqual(400, status, statuses)
+            self.assertIn(b'allow-* rules; at most', body)
+
+    def test_rule_names_are_bounded(self):
+        _name, path = self.new_container({
+            'X-Container-Meta-Allow-Listed': LISTED})
+        secret = self.put_secret(path)
+        statuses = self._write_many_names(path, 'Container', 240)
+        # Control: the container still answers its listed client.
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+        self.assertNoLeak(self.req('GET', path + '/o', user=c.OWNER), secret)
+        self.assertNamesBounded(statuses)
+
+    def test_account_rule_names_are_bounded(self):
+        self.admin('POST', ACCOUNT, {'X-Account-Meta-Allow-Listed': LISTED})
+        self.addCleanup(self.admin, 'POST', ACCOUNT, {
+            'X-Remove-Account-Meta-Allow-Listed': 'x'})
+        _name, path = self.new_container()
+        secret = self.put_secret(path)
+        self.addCleanup(self._remove_many_names, ACCOUNT, 'Account', 240)
+        statuses = self._write_many_names(ACCOUNT, 'Account', 240)
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+        self.assertEqual(204, self.req('HEAD', ACCOUNT, source=LISTED,
+                                       user=c.OWNER).status)
+        self.assertNamesBounded(statuses)
+
 
 class TestRuleLimit(base.ClusterTestCase):
     """``max_rules``: networks per account or container, counted in all."""

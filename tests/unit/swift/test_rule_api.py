@@ -12,6 +12,8 @@
 
 """The owner's rule API: one example per branch."""
 
+from swift.common import bufferedhttp
+from swift.common import constraints
 from swift.common import swob
 import testtools
 
@@ -137,6 +139,39 @@ class TestCounting(testtools.TestCase):
 
     def test_removals_always_pass(self):
         self.assertIsNone(self.count({'a': ''}, limit=1))
+
+    def names(self, count, prefix='n'):
+        return {'%s%d' % (prefix, i): '192.0.2.1' for i in range(count)}
+
+    def test_rule_names_bounded(self):
+        most = rule_api.MAX_RULE_NAMES
+        self.assertIsNone(self.count(self.names(most), stored={},
+                                     limit=1000))
+        self.assertEqual('the container would have %d allow-* rules; at '
+                         'most %d are allowed' % (most + 1, most),
+                         self.count(self.names(most + 1), stored={},
+                                    limit=1000))
+        # Stored names count, once whatever their kind; a replaced name
+        # is no addition.
+        stored = {('sysmeta', 'n0'): '192.0.2.1', ('meta', 'n0'): '192.0.2.1'}
+        self.assertIsNone(self.count(self.names(most), stored, limit=1000))
+        stored[('sysmeta', 'x')] = '192.0.2.1'
+        self.assertIsNotNone(self.count(self.names(most), stored, limit=1000))
+
+    def test_names_stored_over_the_bound_can_only_shrink(self):
+        stored = {('meta', k): v for k, v in self.names(
+            rule_api.MAX_RULE_NAMES + 2, 'old').items()}
+        self.assertIsNotNone(self.count({'new': '192.0.2.9'}, stored, 1000))
+        self.assertIsNone(self.count({'old0': '', 'new': '192.0.2.9'},
+                                     stored, 1000))
+
+    def test_names_fit_swifts_header_budget(self):
+        # What the backends answer about a holder with the most user
+        # metadata and the most rules stays within what the proxy reads
+        # (swift.common.bufferedhttp), with room for other system metadata.
+        self.assertLessEqual(
+            constraints.MAX_HEADER_COUNT + rule_api.MAX_RULE_NAMES + 10,
+            bufferedhttp.http.client._MAXHEADERS)
 
     def test_over_the_limit_already_may_shrink(self):
         self.assertIsNone(self.count({'a': '192.0.2.9'}, limit=1))
