@@ -37,9 +37,12 @@ commas or spaces. A network must be written with its host bits clear
 it, and nothing of that request is stored.
 
 Only the owner (``swift_owner``: a tempauth ``.admin``, a keystone operator
-role, a reseller admin) may set or remove rules, or delete an account or
-container that holds rules; anybody else, including a user given write
-access through an ACL, gets ``403``. The owner's side of the rules
+role, a reseller admin) may set or remove rules, delete an account or
+container that holds rules, or make another container the archive of a
+container that holds rules (``X-Versions-Location``,
+``X-History-Location``: every overwrite copies the old data there);
+anybody else, including a user given write access through an ACL, gets
+``403``. The owner's side of the rules
 (translation, validation, counting, display) is
 ``openstack_ext.swift.rule_api``. Rules are stored as
 system metadata (``X-Container-Sysmeta-Ip-Whitelist-Allow-*``,
@@ -194,6 +197,7 @@ from swift.common import constraints
 from swift.common.http import is_success
 from swift.common.middleware.s3api.utils import MULTIUPLOAD_SUFFIX
 from swift.common.registry import register_swift_info
+from swift.common.request_helpers import get_sys_meta_prefix
 from swift.common import swob
 from swift.common import utils
 from swift.proxy.controllers import base as proxy_base
@@ -210,6 +214,9 @@ SWIFT_SOURCE = 'IPW'
 GONE = (404, 410)  # no such account or container (any more)
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
+# What versioned_writes (after this filter) turns them into, by the time
+# swift.authorize is asked.
+VERSIONS_SYSMETA = get_sys_meta_prefix('container') + 'versions-location'
 # Networks one account or container may list: bounds what a request for it
 # costs (parsing 1,000 networks takes ~11 ms, once per rule set and proxy).
 DEFAULT_MAX_RULES = 1000
@@ -583,27 +590,36 @@ class IPWhitelistMiddleware(object):
     def owner_denial(self, req):
         """Refuse what only the owner may do, once auth knows the requester.
 
-        Writing or removing a rule, and deleting an account or container
-        that holds rules (which removes them), are the owner's alone; an
-        owner's rule write must also stay within ``max_rules``.
+        Writing or removing a rule, deleting an account or container that
+        holds rules (which removes them), and making another container the
+        archive of a container with rules (``X-Versions-Location``,
+        ``X-History-Location``: every overwrite copies the old data there)
+        are the owner's alone; an owner's rule write must also stay within
+        ``max_rules``.
         """
         changes = rule_api.changes_rules(req)
-        if not changes and (req.method != 'DELETE'
-                            or not self._deletes_rules(req)):
+        if changes:
+            refused = 'Only the owner can change allow-* rules'
+        elif req.method == 'DELETE' and self._holds_rules(req):
+            refused = 'Only the owner can delete what holds allow-* rules'
+        elif req.method in ('PUT', 'POST') and any(
+                req.headers.get(h) for h in VERSIONS_HEADERS +
+                (VERSIONS_SYSMETA,)) and \
+                self._holds_rules(req, only_container=True):
+            refused = ('Only the owner can send the versions of what holds '
+                       'allow-* rules elsewhere')
+        else:
             return None
         if not req.environ.get('swift_owner'):
-            self.logger.info('ip_whitelist: non-owner %s may not %s rules '
-                             'on %s', req.remote_user,
-                             'change' if changes else 'delete', req.path)
-            return _forbidden(req, 'Only the owner can change allow-* rules'
-                              if changes else 'Only the owner can delete '
-                              'what holds allow-* rules')
+            self.logger.info('ip_whitelist: non-owner %s refused on %s: %s',
+                             req.remote_user, req.path, refused)
+            return _forbidden(req, refused)
         return self.rule_count_denial(req) if changes else None
 
-    def _deletes_rules(self, req):
-        """Whether the DELETE ``req`` removes a holder of rules."""
+    def _holds_rules(self, req, only_container=False):
+        """Whether ``req`` names an account or container that holds rules."""
         kind = rule_api.holder_kind(req)
-        if kind is None:
+        if kind is None or only_container and kind != 'container':
             return False
         info = self._info(req.environ, kind == 'account')
         if is_success(info['status']):
@@ -611,7 +627,7 @@ class IPWhitelistMiddleware(object):
         if info['status'] in GONE:
             return False
         # Unreadable: it may hold rules. Refused as any non-owner's would
-        # be; the owner's DELETE goes on, and Swift answers it.
+        # be; the owner's request goes on, and Swift answers it.
         return True
 
     def rule_count_denial(self, req):

@@ -351,6 +351,42 @@ class TestRulesHolders(PerimeterTestCase):
         self.assertNotIn('X-Container-Meta-Allow-Dev',
                          self.admin('HEAD', path).headers)
 
+    def test_acl_user_cannot_send_versions_out_of_the_rules(self):
+        # A versions location makes every overwrite copy the old data into
+        # another container: out of a container with rules, only its
+        # owner may decide that (as only the owner removes the rules).
+        _name, path = self._row6_container()
+        secret = self.put_secret(path)
+        archive, archive_path = self.new_container(prefix='archive')
+        for header in ('X-History-Location', 'X-Versions-Location'):
+            for proxy in PROXIES:
+                for method in ('POST', 'PUT'):
+                    resp = self.req(method, path, {header: archive},
+                                    source=LISTED, user=c.USER3,
+                                    proxy=proxy)
+                    self.assertEqual(403, resp.status, resp)
+                    self.assertIn(b'Only the owner', resp.body)
+            self.assertNotIn(header, self.admin('HEAD', path).headers)
+        # The owner overwrites: nothing of the old data leaves.
+        self.admin('PUT', path + '/o', body=b'new')
+        listing = self.req('GET', archive_path, source=BAD, user=c.USER3)
+        self.assertEqual(204, listing.status, listing)
+        # Controls: tester3 may archive a container without rules...
+        _plain, plain = self.new_container()
+        resp = self.req('POST', plain, {'X-History-Location': archive},
+                        source=LISTED, user=c.USER3)
+        self.assertEqual(204, resp.status, resp)
+        # ...and may stop the archiving the owner set up here.
+        self.admin('POST', path, {'X-History-Location': archive})
+        self.admin('PUT', path + '/o', body=secret)
+        listing = self.req('GET', archive_path, source=BAD, user=c.USER3)
+        self.assertEqual(200, listing.status, listing)
+        resp = self.req('POST', path, {'X-Remove-History-Location': 'x'},
+                        source=LISTED, user=c.USER3)
+        self.assertEqual(204, resp.status, resp)
+        self.assertNotIn('X-History-Location',
+                         self.admin('HEAD', path).headers)
+
     def test_account_delete_by_non_owner_of_rules_holder(self):
         # tester3 cannot delete accounts at all (Swift: reseller admins
         # only); the refusal comes before the rules are looked at.

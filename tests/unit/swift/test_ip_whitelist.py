@@ -325,6 +325,25 @@ class TestOwnerRights(MiddlewareTestCase):
         self.assertEqual(204, self.call(CONTAINER, ALWAYS, 'DELETE',
                                         cache=cache).status_int)
 
+    def test_versions_out_of_a_container_holding_rules(self):
+        # As versioned_writes leaves X-History-Location when it asks
+        # swift.authorize.
+        sets = {'X-Container-Sysmeta-Versions-Location': 'archive'}
+        cache = info_cache(container_rule=CONTAINER_RULE)
+        resp = self.call(CONTAINER, IN_CONTAINER, 'POST', sets, cache,
+                         owner=False)
+        self.assertEqual(403, resp.status_int)
+        self.assertIn(b'Only the owner can send the versions', resp.body)
+        self.assertEqual(204, self.call(CONTAINER, IN_CONTAINER, 'POST', sets,
+                                        cache).status_int)
+        # Stopping the archiving, or archiving where no rule is, is not.
+        self.assertEqual(204, self.call(CONTAINER, IN_CONTAINER, 'POST', {
+            'X-Container-Sysmeta-Versions-Location': ''}, cache,
+            owner=False).status_int)
+        self.assertEqual(204, self.call(CONTAINER, OUTSIDE, 'POST', sets,
+                                        info_cache(),
+                                        owner=False).status_int)
+
     def test_rules_shown_to_the_owner_only(self):
         cache = info_cache()
         owner = self.call(CONTAINER, ALWAYS, 'HEAD', cache=cache)
