@@ -91,7 +91,11 @@ Changing the rules goes through the perimeter too. A rule write or
 removal, and the ``DELETE`` of an account or container that holds rules
 (which removes them), must pass the rules in force and be made by the
 owner: anybody else gets ``403``, however the auth middleware would
-otherwise let them write or delete.
+otherwise let them write or delete. The ``DELETE`` of an account that
+still holds containers (a reseller admin's, with
+``allow_account_management``) would hand their rules and data to the
+account reaper, and the request names none of them: it is accepted only
+from an ``always_allow`` address.
 
 Requests that name no account (``/info``, auth, healthcheck) pass
 untouched. When the rules cannot be read (account or container servers
@@ -200,6 +204,7 @@ from swift.common.registry import register_swift_info
 from swift.common.request_helpers import get_sys_meta_prefix
 from swift.common import swob
 from swift.common import utils
+from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers import base as proxy_base
 
 from openstack_ext import addresses
@@ -329,7 +334,7 @@ class IPCheckingAuthorize(object):
             denial = self.authorize(req)
         if denial is None:
             # Auth has said who the requester is (swift_owner).
-            denial = self.whitelist.owner_denial(req)
+            denial = self.whitelist.owner_denial(req, self.client)
         return denial
 
 
@@ -587,7 +592,7 @@ class IPWhitelistMiddleware(object):
 
     # -- the owner's rights ---------------------------------------------------
 
-    def owner_denial(self, req):
+    def owner_denial(self, req, client):
         """Refuse what only the owner may do, once auth knows the requester.
 
         Writing or removing a rule, deleting an account or container that
@@ -595,8 +600,17 @@ class IPWhitelistMiddleware(object):
         archive of a container with rules (``X-Versions-Location``,
         ``X-History-Location``: every overwrite copies the old data there)
         are the owner's alone; an owner's rule write must also stay within
-        ``max_rules``.
+        ``max_rules``. Deleting an account that still holds containers,
+        whose rules the request does not name, is left to ``always_allow``.
         """
+        if req.method == 'DELETE' and \
+                rule_api.holder_kind(req) == 'account' and \
+                not (client is not None and client in self.always_allow) and \
+                self._holds_containers(req):
+            self.logger.info('ip_whitelist: %s refused on %s: the account '
+                             'still holds containers', client, req.path)
+            return _forbidden(req, 'An account that holds containers can '
+                              'be deleted only from an always_allow address')
         changes = rule_api.changes_rules(req)
         if changes:
             refused = 'Only the owner can change allow-* rules'
@@ -629,6 +643,26 @@ class IPWhitelistMiddleware(object):
         # Unreadable: it may hold rules. Refused as any non-owner's would
         # be; the owner's request goes on, and Swift answers it.
         return True
+
+    def _holds_containers(self, req):
+        """Whether the account of ``req`` has containers, asked afresh.
+
+        Its containers' rules would go with it (the reaper deletes them
+        and their data), and checking each is out of reach: a fresh
+        ``HEAD`` (never the cached count, which a new container may not be
+        in yet) tells whether there are any. Unreadable counts as yes.
+        """
+        resp = make_pre_authed_request(
+            req.environ, 'HEAD', req.path_info,
+            swift_source=SWIFT_SOURCE).get_response(self.app)
+        if resp.status_int in GONE:
+            return False
+        if not is_success(resp.status_int):
+            return True
+        try:
+            return int(resp.headers.get('X-Account-Container-Count')) > 0
+        except (TypeError, ValueError):
+            return True
 
     def rule_count_denial(self, req):
         """A ``400`` if the owner's rule write would exceed ``max_rules``.

@@ -291,6 +291,33 @@ class TestRulesHolders(PerimeterTestCase):
         self.assertIn(self.req('HEAD', account, source=LISTED,
                                user=c.RESELLER).status, (404, 410))
 
+    def test_account_with_containers_deleted_only_from_always_allow(self):
+        # The account has no rule, its container has one: deleting the
+        # account would hand the container (rules, data) to the reaper.
+        account = '/v1/AUTH_perimeter-%s' % self.getUniqueString()
+        self.admin('PUT', account, user=c.RESELLER, expect=201)
+        self.admin('PUT', account + '/pvt', {
+            'X-Container-Meta-Allow-Dev': LISTED}, user=c.RESELLER)
+        self.admin('PUT', account + '/pvt/o', body=b'V1-SECRET',
+                   user=c.RESELLER)
+        for proxy in PROXIES:
+            for source in (BAD, LISTED):
+                resp = self.req('DELETE', account, source=source,
+                                user=c.RESELLER, proxy=proxy)
+                self.assertEqual(403, resp.status, (proxy, source, resp))
+                self.assertIn(b'always_allow', resp.body)
+        resp = self.req('GET', account + '/pvt/o', source=LISTED,
+                        user=c.RESELLER, proxy='second')
+        self.assertEqual(b'V1-SECRET', resp.body)
+        # Controls: an empty account goes from an address its (absent)
+        # rules admit; one with containers from an always_allow address.
+        empty = '/v1/AUTH_perimeter-%s' % self.getUniqueString()
+        self.admin('PUT', empty, user=c.RESELLER, expect=201)
+        self.assertEqual(204, self.req('DELETE', empty, source=BAD,
+                                       user=c.RESELLER).status)
+        self.admin('DELETE', account, user=c.RESELLER, proxy='second',
+                   expect=204)
+
     def _row6_container(self):
         name, path = self.new_container({
             'X-Container-Meta-Allow-Dev': LISTED})

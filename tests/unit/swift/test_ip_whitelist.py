@@ -118,6 +118,8 @@ class FakeProxy(object):
 
     def __init__(self):
         self.reached = []
+        self.account_status = '204 No Content'
+        self.container_count = '0'
 
     def __call__(self, env, start_response):
         authorize = env.get('swift.authorize')
@@ -126,6 +128,11 @@ class FakeProxy(object):
             if denial is not None:
                 return denial(env, start_response)
         self.reached.append(swob.Request(env))
+        if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE:
+            # The filter's own look at an account: how many containers.
+            start_response(self.account_status, [
+                ('X-Account-Container-Count', self.container_count)])
+            return [b'']
         start_response('204 No Content', [
             ('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '192.0.2.1')])
         return [b'']
@@ -307,6 +314,23 @@ class TestOwnerRights(MiddlewareTestCase):
         self.assertEqual(403, self.call(ACCOUNT, IN_ACCOUNT, 'DELETE',
                                         cache=cache, owner=False).status_int)
         self.assertEqual(204, self.call(ACCOUNT, IN_ACCOUNT, 'DELETE',
+                                        cache=cache).status_int)
+
+    def test_delete_of_an_account_holding_containers(self):
+        # Their rules would go with it: only from always_allow.
+        cache = info_cache()
+        self.app.container_count = '1'
+        resp = self.call(ACCOUNT, OUTSIDE, 'DELETE', cache=cache)
+        self.assertEqual(403, resp.status_int)
+        self.assertIn(b'always_allow', resp.body)
+        self.assertEqual(204, self.call(ACCOUNT, ALWAYS, 'DELETE',
+                                        cache=cache).status_int)
+        # Unreadable counts as holding containers; none lets it go.
+        self.app.account_status = '503 Service Unavailable'
+        self.assertEqual(403, self.call(ACCOUNT, OUTSIDE, 'DELETE',
+                                        cache=cache).status_int)
+        self.app.account_status, self.app.container_count = '204 OK', '0'
+        self.assertEqual(204, self.call(ACCOUNT, OUTSIDE, 'DELETE',
                                         cache=cache).status_int)
 
     def test_delete_without_rules_or_of_an_object_is_auth_s_business(self):
