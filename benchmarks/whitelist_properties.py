@@ -37,7 +37,8 @@ from tests.unit import test_whitelist_properties as props
 
 def classify(ex, stats):
     stats['answer %s' % props.model_request(ex)] += 1
-    client = props.model_client(ex.peer, ex.forwarded_for, ex.trusted)
+    client = props.model_client(ex.peer, ex.forwarded_for, ex.trusted,
+                                ex.always_allow)
     if client is None:
         stats['client unparseable (denied where rules apply)'] += 1
     if ex.forwarded_for is not None:

@@ -116,9 +116,13 @@ Client address
 
 The client is ``REMOTE_ADDR``. ``X-Forwarded-For`` is believed only when
 the direct peer is in ``trusted_proxies``, walking the header right to left
-while the hops are trusted. IPv4-mapped IPv6 (``::ffff:192.0.2.1``, what a
-proxy bound to ``::`` sees) and ``%scope`` are normalised. An address that
-does not parse is denied.
+while the hops are trusted. A request that an ``always_allow`` address
+forwards (it carries ``X-Forwarded-For``) without being in
+``trusted_proxies`` gets what an unknown client gets, and the proxy logs a
+warning once: a TLS terminator on the proxy host would otherwise make
+every client look like the always-allowed ``127.0.0.1``. IPv4-mapped
+IPv6 (``::ffff:192.0.2.1``, what a proxy bound to ``::`` sees) and
+``%scope`` are normalised. An address that does not parse is denied.
 
 -------------
 Configuration
@@ -357,6 +361,7 @@ class IPWhitelistMiddleware(object):
         self.max_rules = _parse_max_rules(conf)
         self.misplaced = None
         self._pipeline_checked = False
+        self._warned_forwarders = set()
         if app is not None:
             # What can be seen of the pipeline now: a bad placement stops
             # the proxy at start.
@@ -399,9 +404,29 @@ class IPWhitelistMiddleware(object):
         authorize = self._own_authorize(env)
         if authorize is not None:
             return authorize.client  # a subrequest of a request we saw
-        return addresses.forwarded_client(
-            env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'),
-            self.trusted_proxies)
+        forwarded_for = env.get('HTTP_X_FORWARDED_FOR')
+        client = addresses.forwarded_client(
+            env.get('REMOTE_ADDR'), forwarded_for, self.trusted_proxies)
+        if forwarded_for and client is not None and \
+                client not in self.trusted_proxies and \
+                client in self.always_allow and \
+                client == addresses.parse_address(env['REMOTE_ADDR']):
+            # The peer itself, an address of ours, forwards for somebody
+            # else (a TLS terminator on the proxy host that trusted_proxies
+            # does not list): always allowing it would open every
+            # container to its clients.
+            self._warn_untrusted_forwarder(client)
+            return None
+        return client
+
+    def _warn_untrusted_forwarder(self, peer):
+        if peer not in self._warned_forwarders:
+            self._warned_forwarders.add(peer)
+            self.logger.warning(
+                'ip_whitelist: %s, in always_allow, forwards requests '
+                '(X-Forwarded-For) but is not in trusted_proxies: its '
+                'requests get what an unknown client gets; list it in '
+                'trusted_proxies if it is a proxy of yours', peer)
 
     # -- reading the rules ------------------------------------------------
 

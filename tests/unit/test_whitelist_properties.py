@@ -83,12 +83,14 @@ def model_network(network):
     return network
 
 
-def model_client(peer, forwarded_for, trusted):
+def model_client(peer, forwarded_for, trusted, always_allow=()):
     """The client per the docstring's "Client address" section."""
     address = model_address(peer)
     if address is None:
         return None
     if not forwarded_for or not any(address in n for n in trusted):
+        if forwarded_for and any(address in n for n in always_allow):
+            return None  # an always-allowed peer forwarding, untrusted
         return address
     for hop in reversed(forwarded_for.split(',')):
         address = model_address(hop)
@@ -160,7 +162,8 @@ def model_request(ex):
     if len(segments) < 3 or segments[1] not in ('v1', 'v1.0') \
             or not segments[2]:
         return 200  # no account: /info, auth
-    client = model_client(ex.peer, ex.forwarded_for, ex.trusted)
+    client = model_client(ex.peer, ex.forwarded_for, ex.trusted,
+                          ex.always_allow)
     if len(segments) < 4 or not segments[3]:
         return model_decision(ex, None, client, False)  # the account
     for_object = len(segments) > 4 and any(segments[4:])
@@ -436,7 +439,8 @@ def run_example(ex):
     if app.called and expected == 200:
         # Judged by the original client's address (or, for a request
         # without a container, the client the wrapper was given).
-        client = model_client(ex.peer, ex.forwarded_for, ex.trusted)
+        client = model_client(ex.peer, ex.forwarded_for, ex.trusted,
+                              ex.always_allow)
         sub_expected = model_decision(ex, OTHER, client, True)
         if app.sub_status != sub_expected:
             problems.append('subrequest: middleware %s, model %s (client '

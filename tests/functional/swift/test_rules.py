@@ -149,6 +149,21 @@ class TestRules(base.ClusterTestCase):
         self.assertIPDenied(self.req('GET', obj, source=TRUSTED,
                                      user=c.OWNER, proxy='lb'))
 
+    def test_forwarding_from_an_always_allowed_address(self):
+        # A TLS terminator on the proxy host, not in trusted_proxies.
+        obj, secret = self._protected(dev=LISTED)
+        self.assertAllowed(self.req('GET', obj, source=ADMIN, user=c.OWNER),
+                           secret)
+        for forwarded in (LISTED, OTHER, ADMIN):
+            resp = self.req('GET', obj, {'X-Forwarded-For': forwarded},
+                            source=ADMIN, user=c.OWNER)
+            self.assertIPDenied(resp)
+            self.assertNoLeak(resp, secret)
+        _name, open_path = self.new_container()
+        self.admin('PUT', open_path + '/o', body=b'open')
+        self.assertEqual(200, self.req('GET', open_path + '/o', {
+            'X-Forwarded-For': OTHER}, source=ADMIN, user=c.OWNER).status)
+
     def test_forwarded_client_carries_into_subrequests(self):
         obj, secret = self._protected(dev=LISTED)
         _name, open_path = self.new_container()

@@ -266,6 +266,41 @@ class TestJudging(MiddlewareTestCase):
             self.assertEqual(status, resp.status_int, client)
 
 
+class TestForwardedBy(MiddlewareTestCase):
+    """Who the client is when a request carries ``X-Forwarded-For``."""
+
+    def test_always_allowed_peer_forwarding_is_no_longer_always_allowed(self):
+        cache = info_cache(container_rule=CONTAINER_RULE)
+        forwarded = {'X-Forwarded-For': IN_CONTAINER}
+        # Control: the always-allowed peer's own request passes.
+        self.assertEqual(204, self.call(OBJECT, ALWAYS, cache=cache)
+                         .status_int)
+        # Forwarding for somebody, untrusted: an unknown client.
+        for headers in (forwarded, {'X-Forwarded-For': OUTSIDE}):
+            self.assertEqual(403, self.call(OBJECT, ALWAYS, headers=headers,
+                                            cache=cache).status_int)
+        # Where no rule applies, an unknown client passes.
+        self.assertEqual(204, self.call(OBJECT, ALWAYS, headers=forwarded,
+                                        cache=info_cache()).status_int)
+        # Listed in trusted_proxies, it forwards the real client.
+        trusting = self.make({'always_allow': ALWAYS,
+                              'trusted_proxies': ALWAYS})
+        self.assertEqual(204, self.call(OBJECT, ALWAYS, headers=forwarded,
+                                        cache=cache, mw=trusting).status_int)
+
+    def test_always_allowed_client_behind_a_trusted_proxy(self):
+        # The walk's result may be always allowed: only the peer matters.
+        trusting = self.make({'always_allow': ALWAYS,
+                              'trusted_proxies': IN_BOTH})
+        cache = info_cache(container_rule='192.0.2.9')
+        self.assertEqual(204, self.call(
+            OBJECT, IN_BOTH, headers={'X-Forwarded-For': ALWAYS},
+            cache=cache, mw=trusting).status_int)
+        self.assertEqual(403, self.call(
+            OBJECT, IN_BOTH, headers={'X-Forwarded-For': OUTSIDE},
+            cache=cache, mw=trusting).status_int)
+
+
 class TestOwnerRights(MiddlewareTestCase):
     """What the wrapped ``swift.authorize`` keeps for the owner."""
 
