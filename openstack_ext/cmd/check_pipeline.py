@@ -22,8 +22,10 @@ checked by constructing the middleware from them.
 import argparse
 import difflib
 import logging
+import textwrap
 
 from openstack_ext.cmd import report
+from openstack_ext.swift import pipeline
 
 HELP = 'is ip_whitelist placed and configured right in proxy-server.conf?'
 DESCRIPTION = """\
@@ -35,20 +37,28 @@ filter:
   * present, once, under any section name (use = egg:openstack_ext#
     ip_whitelist or paste.filter_factory = openstack_ext.swift.ip_whitelist:
     filter_factory);
-  * after tempauth/keystoneauth, tempurl and s3api (ERROR: otherwise the
-    whitelist can be bypassed; the proxy refuses to start);
-  * before formpost, staticweb, copy, slo, dlo, versioned_writes and symlink
-    (WARNING: otherwise their requests to protected containers fail);
+%s
+%s
   * after cache (WARNING: otherwise every request reads the rules from the
     backend servers);
   * its options parse (ERROR: the proxy refuses to start) and are known.
 
-When the placement is wrong it prints the corrected "pipeline =" line."""
+When the placement is wrong it prints the corrected "pipeline =" line.""" % (
+    # The rules themselves (openstack_ext.swift.pipeline), not a copy.
+    textwrap.fill('after %s (ERROR: otherwise the whitelist can be bypassed; '
+                  'the proxy refuses to start);'
+                  % ', '.join(pipeline.MUST_PRECEDE), 76,
+                  initial_indent='  * ', subsequent_indent='    '),
+    textwrap.fill('before %s (WARNING: otherwise their requests to protected '
+                  'containers fail);' % ', '.join(pipeline.SHOULD_FOLLOW), 76,
+                  initial_indent='  * ', subsequent_indent='    '))
 EPILOG = """\
 examples:
   openstack-ext check-proxy-pipeline /etc/swift/proxy-server.conf
   openstack-ext check-proxy-pipeline --allow-warnings \
       /etc/swift/proxy-server.conf.d
+  openstack-ext check-proxy-pipeline --print-fixed-pipeline \
+      /etc/swift/proxy-server.conf
 
 exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
 only an error), 2 usage error."""
@@ -66,6 +76,11 @@ def add_parser(subparsers):
                         help='proxy-server.conf file or .conf.d directory')
     parser.add_argument('--allow-warnings', action='store_true',
                         help='exit 0 when there are warnings but no error')
+    parser.add_argument('--print-fixed-pipeline', action='store_true',
+                        help='print only the value of "pipeline =" with '
+                        'ip_whitelist placed by these rules (the Fix: line; '
+                        'the DevStack plugin writes it); exit 1 when it '
+                        'cannot be placed automatically')
     parser.set_defaults(run=run)
 
 
@@ -133,10 +148,26 @@ def _check_options(rep, options, local):
               % mw.max_rules, 22)
 
 
-def _propose(rep, loaded, proxy_pipeline, pipeline):
+def _fixed(loaded, proxy_pipeline):
     token = loaded.ours[0][1].token if loaded.ours else (
         (loaded.our_sections() or [proxy_pipeline.OURS])[0])
-    fixed = proxy_pipeline.propose(loaded.written, token)
+    return proxy_pipeline.propose(loaded.written, token)
+
+
+def _print_fixed(out, loaded, proxy_pipeline, pipeline):
+    fixed = _fixed(loaded, proxy_pipeline)
+    errors, _warnings = pipeline.placement_problems(
+        *proxy_pipeline.split_at_ours(proxy_pipeline.simulate(fixed)))
+    if errors:
+        out.write('ERROR: no automatic placement of ip_whitelist: %s\n'
+                  % '; '.join(errors))
+        return 1
+    out.write('%s %s\n' % (' '.join(f.token for f in fixed), loaded.app))
+    return 0
+
+
+def _propose(rep, loaded, proxy_pipeline, pipeline):
+    fixed = _fixed(loaded, proxy_pipeline)
     left, right = proxy_pipeline.split_at_ours(
         proxy_pipeline.simulate(fixed))
     if any(pipeline.placement_problems(left, right)):
@@ -176,7 +207,8 @@ def run(args, out):
     from openstack_ext.swift import pipeline
 
     rep = report.Report(out)
-    rep.field('config', args.config)
+    if not args.print_fixed_pipeline:
+        rep.field('config', args.config)
     try:
         loaded = proxy_pipeline.LoadedPipeline(args.config)
     except Exception as error:  # whatever stops the proxy loading it
@@ -190,6 +222,8 @@ def run(args, out):
         rep.error('the pipeline ends in %s, not in Swift\'s proxy app '
                   '(use = egg:swift#proxy)' % loaded.app)
         return rep.verdict('', args.allow_warnings)
+    if args.print_fixed_pipeline:
+        return _print_fixed(out, loaded, proxy_pipeline, pipeline)
     rep.field('pipeline', '%s %s' % (_line(loaded.written), loaded.app))
     if any(f.inserted for f in loaded.running):
         rep.field('as run', '%s %s' % (_line(loaded.running), loaded.app))

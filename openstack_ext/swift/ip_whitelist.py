@@ -155,12 +155,14 @@ A bad address or network in ``always_allow`` or ``trusted_proxies``, or a
 start with the option and the value named.
 
 The filter goes after the auth middleware (and after tempurl and s3api,
-which sit before auth), and before bulk, formpost, staticweb, copy, slo,
-dlo, versioned_writes and symlink: auth sets ``swift.authorize``, which
-the filter wraps, and the later middleware make their subrequests with it
-(placed before the filter, they would lose the client's address, and their
-requests to containers with rules would be refused). A placement that
-would let requests skip the filter stops the proxy at start::
+which sit before auth): auth sets ``swift.authorize``, which the filter
+wraps. The middleware that make subrequests go after it, or they lose the
+client's address and their requests to containers with rules are refused.
+Both lists, and why, are in :mod:`openstack_ext.swift.pipeline`: this
+filter's start-up check, ``openstack-ext check-proxy-pipeline`` (which
+prints the corrected line) and the DevStack plugin all take them from
+there. A placement that would let requests skip the filter stops the proxy
+at start::
 
     [pipeline:main]
     pipeline = catch_errors gatekeeper healthcheck proxy-logging cache

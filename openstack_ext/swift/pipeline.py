@@ -12,21 +12,29 @@
 
 """Where ``ip_whitelist`` must sit in the proxy pipeline, and why.
 
-Used by the middleware at start (a placement that opens a bypass stops the
-proxy) and by ``openstack-ext check-proxy-pipeline``. Middleware are named
-by their Swift entry point names.
+The one place these rules live: the middleware checks them at start (a
+placement that opens a bypass stops the proxy), ``openstack-ext
+check-proxy-pipeline`` reports on them and prints the corrected pipeline
+(``--print-fixed-pipeline``: the line alone), and the DevStack plugin
+writes that line and then runs the check. Middleware are named by their
+Swift entry point names.
 """
 
-# Left of ip_whitelist, or the whitelist can be skipped:
-#   tempauth, keystoneauth: set swift.authorize; right of us they replace the
-#     wrapped one, and subrequests (SLO segments, COPY sources) lose the check;
-#   tempurl: its swift.authorize allows the whole account to subrequests;
-#   s3api: until it has rewritten /bucket/key the path names no container.
+#: Left of ip_whitelist, or the whitelist can be skipped (an error):
+#:
+#: - tempauth, keystoneauth set ``swift.authorize``; right of ip_whitelist
+#:   they replace the wrapped one, and subrequests (SLO segments, COPY
+#:   sources) lose the check;
+#: - tempurl: its ``swift.authorize`` allows the whole account to
+#:   subrequests;
+#: - s3api: until it has rewritten ``/bucket/key`` the path names no
+#:   container.
 MUST_PRECEDE = ('s3api', 'tempurl', 'tempauth', 'keystoneauth')
 
-# Right of ip_whitelist, or they lose the client address: they consume the
-# client's request and make subrequests without REMOTE_ADDR, which the
-# whitelist then refuses wherever a rule applies (safe, but broken).
+#: Right of ip_whitelist, or they lose the client address (a warning): they
+#: consume the client's request and make subrequests without
+#: ``REMOTE_ADDR``, which the whitelist then refuses wherever a rule applies
+#: (safe, but broken).
 SHOULD_FOLLOW = ('bulk', 'formpost', 'staticweb', 'copy', 'slo', 'dlo',
                  'versioned_writes', 'symlink')
 

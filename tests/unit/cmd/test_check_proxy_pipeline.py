@@ -229,3 +229,61 @@ class CheckProxyPipelineTest(base.CommandTestCase):
             'egg:swift#proxy\n', 'egg:swift#account\n'))
         self.assertProblems(self.run_cli('check-proxy-pipeline', path),
                             "not in Swift's proxy app")
+
+
+class PrintFixedPipelineTest(base.CommandTestCase):
+    """--print-fixed-pipeline: the placement the DevStack plugin writes."""
+
+    def fixed(self, pipeline):
+        path = self.write('proxy-server.conf', proxy_conf(pipeline))
+        return self.run_cli('check-proxy-pipeline', '--print-fixed-pipeline',
+                            path)
+
+    def test_devstack_pipeline(self):
+        # lib/swift's pipeline (keystone left out: no keystonemiddleware
+        # section here), with the filter section but not in the pipeline.
+        status, output = self.fixed(
+            'catch_errors gatekeeper healthcheck proxy-logging cache '
+            'listing_formats container_sync bulk tempurl ratelimit '
+            'crossdomain tempauth formpost staticweb copy container-quotas '
+            'account-quotas slo dlo versioned_writes symlink proxy-logging '
+            'proxy-server')
+        self.assertEqual((0, 'catch_errors gatekeeper healthcheck '
+                          'proxy-logging cache listing_formats container_sync '
+                          'tempurl ratelimit crossdomain tempauth '
+                          'ip_whitelist bulk formpost staticweb copy '
+                          'container-quotas '
+                          'account-quotas slo dlo versioned_writes symlink '
+                          'proxy-logging proxy-server\n'), (status, output))
+        # What it prints passes the check with no warning.
+        self.assertOk(self.run_cli('check-proxy-pipeline', self.write(
+            'fixed.conf', proxy_conf(output.strip()))))
+
+    def test_correct_pipeline_is_kept(self):
+        self.assertEqual((0, GOOD + '\n'), self.fixed(GOOD))
+
+    def test_unloadable_file(self):
+        status, output = self.run_cli(
+            'check-proxy-pipeline', '--print-fixed-pipeline',
+            os.path.join(self.dir, 'missing.conf'))
+        self.assertEqual(1, status)
+        self.assertIn('ERROR: the proxy cannot load this pipeline', output)
+
+
+class DocumentedPipelineTest(base.CommandTestCase):
+    """The middleware's documented example follows the package's rules."""
+
+    def test_module_docstring_example_passes(self):
+        from openstack_ext.swift import ip_whitelist
+
+        match = re.search(r'pipeline = (.*?proxy-server)\n',
+                          ip_whitelist.__doc__, re.DOTALL)
+        self.assertIsNotNone(match)
+        pipeline = ' '.join(match.group(1).split())
+        # keystonemiddleware's authtoken, as in a keystone deployment.
+        ours = OURS + '\n[filter:authtoken]\npaste.filter_factory = ' \
+            'keystonemiddleware.auth_token:filter_factory\n'
+        path = self.write('proxy-server.conf', proxy_conf(
+            pipeline.replace(' authtoken', ''), ours=ours).replace(
+                'keystoneauth', 'authtoken keystoneauth', 1))
+        self.assertOk(self.run_cli('check-proxy-pipeline', path))
