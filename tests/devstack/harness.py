@@ -10,54 +10,155 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Run the DevStack plugin against DevStack-shaped files, without DevStack.
+"""Run the DevStack plugin inside DevStack's own function library.
 
 A :class:`Host` is a temporary directory standing for a DevStack host's
-filesystem: /etc/nova/nova.conf and /etc/swift/proxy-server.conf as
-DevStack writes them (tests/devstack/fixtures), and /etc/nova/api-paste.ini
-copied from the installed Nova, as DevStack copies it from Nova's tree.
-run_plugin.sh drives devstack/plugin.sh in stack.sh order over it, with
-fake_devstack.sh standing for DevStack's functions.
+filesystem: ``devstack/`` (DevStack's tree, linked, plus the test's
+local.conf), ``opt/stack`` ($DEST) and ``etc/`` (nova, swift).
+run_devstack.sh sources DevStack's functions, stackrc, lib/* and extras.d
+and runs the phases in stack.sh's order; DevStack's configure_swift and
+configure_nova write the files the plugin edits.
+
+Where DevStack comes from, as a user or a gate job would have it:
+``$DEVSTACK_DIR``, else ``../shared/devstack`` beside this repository, else
+the gate's checkouts (``/opt/stack/devstack``,
+``~/src/opendev.org/openstack/devstack``), else a clone from opendev into
+the cache; without any, the tests fail and say how to provide it.
+configure_swift copies Swift's sample configuration from Swift's source
+tree: ``$SWIFT_SOURCE_DIR``, the gate's checkouts, else the installed
+Swift's sdist, fetched with pip into the cache.
 """
 
 import collections
 import importlib.metadata
 import json
 import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-FIXTURES = os.path.join(HERE, 'fixtures')
-RUN_PLUGIN = os.path.join(HERE, 'run_plugin.sh')
+RUN_DEVSTACK = os.path.join(HERE, 'run_devstack.sh')
 PROBE = os.path.join(HERE, 'service_probe.py')
+CACHE = os.environ.get('OPENSTACK_EXT_TEST_CACHE',
+                       os.path.join(sys.prefix, 'openstack-ext-test-cache'))
+OPENDEV = 'https://opendev.org/openstack/'
 
-# What the fake DevStack host uses (fake_devstack.sh).
+# The test host's addresses (local.conf).
 HOST_IP = '192.0.2.10'
 HOST_IPV6 = '2001:db8::10'
-DEVSTACK_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
-                    'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
-                    'ServerGroupAffinityFilter', 'SameHostFilter',
-                    'DifferentHostFilter']
-# The pipeline lib/swift writes with keystone enabled (and SWIFT_EXTRAS_*
-# at their defaults), double spaces included.
-DEVSTACK_PIPELINE = (
-    'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
-    'container_sync bulk tempurl ratelimit crossdomain authtoken keystoneauth '
-    'tempauth  formpost staticweb copy container-quotas account-quotas slo '
-    'dlo versioned_writes symlink proxy-logging  proxy-server')
 # The default gate job's services (tls-proxy on), plus tempest.
-GATE_SERVICES = ('key,n-api,n-cpu,n-cond,n-sch,placement-api,g-api,q-svc,'
-                 's-proxy,s-object,s-container,s-account,tls-proxy,tempest')
+GATE_SERVICES = ('key,mysql,rabbit,n-api,n-cpu,n-cond,n-sch,placement-api,'
+                 'g-api,q-svc,s-proxy,s-object,s-container,s-account,'
+                 'tls-proxy,tempest')
+# One half only (a bad setting of that half stops the stack sooner).
+SWIFT_SERVICES = 'key,mysql,s-proxy,s-object,s-container,s-account'
+NOVA_SERVICES = 'key,mysql,rabbit,n-api,n-cond,n-sch,placement-api'
+PLUGIN_URL = 'https://opendev.org/x/openstack-ext'
 
 NOVA_CONF = 'etc/nova/nova.conf'
 API_PASTE = 'etc/nova/api-paste.ini'
 PROXY_CONF = 'etc/swift/proxy-server.conf'
 TEMPEST_CONF = 'opt/stack/tempest/etc/tempest.conf'
 STATE_DIR = 'opt/stack/data/openstack-ext'
+
+
+class SourceMissing(Exception):
+    pass
+
+
+def _clone(name):
+    target = os.path.join(CACHE, name)
+    if os.path.isdir(os.path.join(target, '.git')):
+        return target
+    os.makedirs(CACHE, exist_ok=True)
+    result = subprocess.run(
+        ['git', 'clone', '--depth', '1', OPENDEV + name, target],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=600)
+    if result.returncode:
+        shutil.rmtree(target, True)
+        return None
+    return target
+
+
+def _first_dir(candidates, marker):
+    for path in candidates:
+        if path and os.path.isfile(os.path.join(path, marker)):
+            return os.path.abspath(path)
+    return None
+
+
+def devstack_dir():
+    """DevStack's tree; raise SourceMissing saying how to provide it."""
+    candidates = [os.environ.get('DEVSTACK_DIR'),
+                  os.path.join(os.path.dirname(TOP), 'shared', 'devstack'),
+                  '/opt/stack/devstack',
+                  os.path.expanduser('~/src/opendev.org/openstack/devstack')]
+    found = _first_dir(candidates, 'stack.sh') or _first_dir(
+        [_clone('devstack')], 'stack.sh')
+    if not found:
+        raise SourceMissing(
+            'DevStack is not there: the plugin tests run on its real '
+            'function library. Set DEVSTACK_DIR to a DevStack checkout '
+            '(git clone %sdevstack), or put one at %s; a clone from '
+            'opendev failed (no network?)' % (OPENDEV, candidates[1]))
+    return found
+
+
+def swift_source_dir():
+    """Swift's source tree (its etc/*-sample), for configure_swift."""
+    marker = os.path.join('etc', 'proxy-server.conf-sample')
+    found = _first_dir([os.environ.get('SWIFT_SOURCE_DIR'), '/opt/stack/swift',
+                        os.path.expanduser(
+                            '~/src/opendev.org/openstack/swift')], marker)
+    if found:
+        return found
+    version = importlib.metadata.version('swift')
+    target = os.path.join(CACHE, 'swift-%s' % version)
+    if os.path.isfile(os.path.join(target, marker)):
+        return target
+    os.makedirs(CACHE, exist_ok=True)
+    download = tempfile.mkdtemp(dir=CACHE)
+    try:
+        result = subprocess.run(
+            [sys.executable, '-m', 'pip', 'download', '--no-deps',
+             '--no-binary', ':all:', '--disable-pip-version-check',
+             'swift==%s' % version, '-d', download],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True, timeout=600)
+        tarballs = [f for f in os.listdir(download) if f.endswith('.tar.gz')]
+        if result.returncode or not tarballs:
+            raise SourceMissing(
+                'Swift\'s source tree is not there (configure_swift copies '
+                'its etc/proxy-server.conf-sample): set SWIFT_SOURCE_DIR to '
+                'a Swift checkout; fetching the swift %s sdist failed:\n%s'
+                % (version, result.stdout[-2000:]))
+        with tarfile.open(os.path.join(download, tarballs[0])) as tar:
+            # Only regular files and directories, inside the target.
+            tar.extractall(download, **(
+                {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}))
+        try:
+            os.replace(os.path.join(download, 'swift-%s' % version), target)
+        except OSError:
+            # Another test process got there first.
+            if not os.path.isfile(os.path.join(target, marker)):
+                raise
+    finally:
+        shutil.rmtree(download, True)
+    return target
+
+
+def nova_source_dir():
+    """A tree with Nova's etc/nova (api-paste.ini), as in Nova's git."""
+    paste = nova_api_paste()
+    return os.path.dirname(os.path.dirname(os.path.dirname(paste)))
 
 
 def nova_api_paste():
@@ -90,51 +191,94 @@ def words(value):
     return value.replace(',', ' ').split()
 
 
-class Host(object):
-    """A fake DevStack host in a temporary directory."""
+def local_conf(root, settings, lines=(), sections=''):
+    """The text of a local.conf for a test host under ``root``.
 
-    def __init__(self, add_cleanup, pipeline=None, edit_nova_conf=None):
-        """Lay out the host's files.
+    :param settings: localrc variables, written as bash assignments of
+        exactly these values.
+    :param lines: more localrc lines (enable_service ..., enable_plugin ...).
+    :param sections: more local.conf text ([[post-config|...]] ...).
+    """
+    base = collections.OrderedDict([
+        ('DEST', os.path.join(root, 'opt/stack')),
+        ('DATA_DIR', os.path.join(root, 'opt/stack/data')),
+        ('SWIFT_CONF_DIR', os.path.join(root, 'etc/swift')),
+        ('STACK_USER', subprocess.run(
+            ['id', '-un'], stdout=subprocess.PIPE,
+            universal_newlines=True).stdout.strip()),
+        ('HOST_IP', HOST_IP), ('HOST_IPV6', HOST_IPV6),
+        ('ENABLED_SERVICES', GATE_SERVICES),
+        ('ADMIN_PASSWORD', 'secret'), ('DATABASE_PASSWORD', 'secret'),
+        ('RABBIT_PASSWORD', 'secret'), ('SERVICE_PASSWORD', 'secret'),
+        ('SWIFT_HASH', '66a3d6b56c1f479c8b4e70ab5c2000f5'),
+        # The package is installed in this venv: DevStack's global venv.
+        ('GLOBAL_VENV', 'True'), ('DEVSTACK_VENV', sys.prefix),
+    ])
+    base.update(settings)
+    text = ['[[local|localrc]]']
+    text += ['%s=%s' % (k, shlex.quote(v)) for k, v in base.items()
+             if v is not None]
+    text += list(lines)
+    if not any(line.startswith('enable_plugin openstack-ext')
+               for line in lines):
+        text.append('enable_plugin openstack-ext %s' % PLUGIN_URL)
+    return '\n'.join(text) + '\n' + sections
+
+
+class Host(object):
+    """A DevStack host in a temporary directory."""
+
+    def __init__(self, add_cleanup, lines=(), sections='', **settings):
+        """Lay out the host; the arguments are its local.conf.
 
         :param add_cleanup: a test's addCleanup, to remove the host.
-        :param pipeline: replaces DevStack's proxy pipeline.
-        :param edit_nova_conf: a function editing nova.conf's text.
+        :param lines, sections, settings: see :func:`local_conf`.
         """
         self.root = tempfile.mkdtemp(prefix='devstack-host-')
         add_cleanup(shutil.rmtree, self.root, True)
-        for name in ('etc/nova', 'etc/swift'):
-            os.makedirs(self.path(name))
-        shutil.copy(os.path.join(FIXTURES, 'nova.conf'), self.path(NOVA_CONF))
-        shutil.copy(nova_api_paste(), self.path(API_PASTE))
-        with open(os.path.join(FIXTURES, 'proxy-server.conf')) as f:
-            proxy = f.read()
-        if pipeline is not None:
-            proxy = proxy.replace(DEVSTACK_PIPELINE, pipeline)
-        with open(self.path(PROXY_CONF), 'w') as f:
-            f.write(proxy)
-        if edit_nova_conf is not None:
-            with open(self.path(NOVA_CONF)) as f:
-                text = edit_nova_conf(f.read())
-            with open(self.path(NOVA_CONF), 'w') as f:
-                f.write(text)
+        os.makedirs(self.path('devstack'))
+        self.write_local_conf(lines, sections, **settings)
+
+    def write_local_conf(self, lines=(), sections='', **settings):
+        with open(self.path('devstack', 'local.conf'), 'w') as f:
+            f.write(local_conf(self.root, settings, lines, sections))
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 
-    def run(self, mode, check=True, **settings):
-        """Run run_plugin.sh <mode>; settings are local.conf variables."""
-        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-               'HOME': self.root, 'LC_ALL': 'C.UTF-8',
-               'FAKE_WORK': self.root}
-        env.update(settings)
-        result = subprocess.run(['bash', RUN_PLUGIN, mode], env=env,
-                                stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT,
-                                universal_newlines=True, timeout=60)
-        with open(self.path('%s.log' % mode), 'a') as f:
-            f.write(result.stdout)
+    def run(self, mode, check=True, **env):
+        """Run run_devstack.sh <mode>; ``env``: the probes' variables.
+
+        Returns ``returncode`` and ``stdout`` (with stderr). The run has a
+        process group of its own, ended once the script is: a stack stopped
+        by die leaves DevStack's async jobs behind, as stack.sh does.
+        """
+        environ = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+                   'HOME': self.root, 'LC_ALL': 'C.UTF-8',
+                   'OPENSTACK_EXT_TEST_WORK': self.root,
+                   'DEVSTACK_DIR': devstack_dir(),
+                   'SWIFT_SOURCE_DIR': swift_source_dir(),
+                   'NOVA_SOURCE_DIR': nova_source_dir()}
+        environ.update(env)
+        log = self.path('%s.log' % mode)
+        with open(log, 'a') as f:
+            start = f.tell()
+            process = subprocess.Popen(
+                ['bash', RUN_DEVSTACK, mode], env=environ, stdout=f,
+                stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                returncode = process.wait(timeout=600)
+            finally:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        with open(log) as f:
+            f.seek(start)
+            result = types.SimpleNamespace(returncode=returncode,
+                                           stdout=f.read())
         if check and result.returncode:
-            raise AssertionError('run_plugin.sh %s failed (%d):\n%s' % (
+            raise AssertionError('run_devstack.sh %s failed (%d):\n%s' % (
                 mode, result.returncode, result.stdout[-4000:]))
         return result
 
@@ -156,8 +300,10 @@ class Host(object):
             return read_ini(self.path(relpath))
         return read_ini(self.snapshot_file(label, relpath))
 
-    def text(self, relpath):
-        with open(self.path(relpath)) as f:
+    def text(self, relpath, label=None):
+        path = (self.path(relpath) if label is None
+                else self.snapshot_file(label, relpath))
+        with open(path) as f:
             return f.read()
 
     def calls(self):
@@ -194,3 +340,10 @@ def probe(where, *args):
     raise AssertionError('service_probe.py %s failed (%d):\n%s\n%s' % (
         ' '.join(args), result.returncode, result.stdout[-3000:],
         result.stderr[-6000:]))
+
+
+def glob_in_devstack(value):
+    """``echo $value`` as DevStack's iniset runs it, in DevStack's tree."""
+    return subprocess.run(['bash', '-c', 'echo $1', '_', value],
+                          cwd=devstack_dir(), stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout

@@ -26,6 +26,7 @@ oslo.messaging driver) and its databases (not touched: the host manager's
 methods that read cells, aggregates and instances are stubbed).
 """
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -84,6 +85,7 @@ def swift(workdir, conf_path, *candidates):
                      getattr(whitelist, '_app', None))
     result = {'pipeline': chain}
     if whitelist is not None:
+        result['deny_message'] = whitelist.deny_message
         result['always_allow'] = {
             a: ipaddress.ip_address(a) in whitelist.always_allow
             for a in candidates}
@@ -128,8 +130,11 @@ def nova_scheduler(workdir, conf_path):
     if 'ip_pools' in conf:
         pools = dict(conf.ip_pools.items())
         secret = pools.pop('stamp_secret', None)
-        # A list since secrets rotate: the length of the signing one.
-        pools['stamp_secret_length'] = len((secret or [''])[0])
+        # A list since secrets rotate: the signing one.
+        signing = (secret or [''])[0]
+        pools['stamp_secret_length'] = len(signing)
+        pools['stamp_secret_sha256'] = hashlib.sha256(
+            signing.encode('utf-8')).hexdigest()
         result['ip_pools'] = pools
     return result
 

@@ -28,6 +28,8 @@ import http.client
 import os
 import shutil
 import ssl
+import subprocess
+import sys
 import tempfile
 import urllib.parse
 import uuid
@@ -98,6 +100,16 @@ class LiveSwiftTest(testtools.TestCase):
         status, _headers, body = self.request('GET', '/info')
         self.assertEqual(200, status, body)
         self.assertIn(b'"ip_whitelist"', body)
+
+    def test_live_pipeline_passes_the_package_check(self):
+        # What the plugin wrote on this host, checked by the same rules the
+        # proxy applied at start: no error, no warning.
+        result = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), 'openstack-ext'),
+             'check-proxy-pipeline', SWIFT_CONF], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stdout)
+        self.assertNotIn('WARNING', result.stdout)
 
     def test_allow_rule_end_to_end(self):
         status, headers, body = self.request('GET', '/auth/v1.0', {

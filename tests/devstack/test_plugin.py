@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The plugin's phases, in stack.sh order, on DevStack-shaped files."""
+"""The plugin's phases, in stack.sh order, inside DevStack's own library."""
 
 import filecmp
 import os
@@ -18,7 +18,9 @@ import re
 import socket
 import stat
 import subprocess
+import sys
 
+import fixtures
 import testtools
 
 from tests.devstack import harness
@@ -36,6 +38,10 @@ DEVSTACK_ADDRESSES = ['127.0.0.1', '::1', harness.HOST_IP, harness.HOST_IPV6]
 # What the plugin names in the files; none of it may survive "clean".
 OURS = re.compile(r'ip_whitelist|ip_pool_stamp|ip_pools|ClientNetworkPool|'
                   r'openstack_ext|openstack-ext')
+# Swift middleware that must be left of ip_whitelist (auth, and what
+# rewrites or authorizes before it).
+BEFORE = ('tempurl', 's3api', 'tempauth', 'keystoneauth')
+CLI = os.path.join(os.path.dirname(sys.executable), 'openstack-ext')
 
 
 def short_hostname():
@@ -45,6 +51,12 @@ def short_hostname():
 
 def pipeline(ini):
     return ini['pipeline:main']['pipeline'][0].split()
+
+
+def check_proxy_pipeline(path):
+    return subprocess.run([CLI, 'check-proxy-pipeline', path],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=120)
 
 
 class StackUnstackCleanTest(testtools.TestCase):
@@ -61,11 +73,30 @@ class StackUnstackCleanTest(testtools.TestCase):
     def after(self, label, relpath):
         return harness.read_ini(self.host.snapshot_file(label, relpath))
 
-    # -- install --------------------------------------------------------
+    # -- DevStack itself ------------------------------------------------
+
+    def test_devstack_wrote_the_files_the_plugin_edits(self):
+        # Before the plugin's phases: lib/nova's create_nova_conf, its
+        # copy of Nova's api-paste.ini, lib/swift's configure_swift.
+        nova = self.after('configured', NOVA_CONF)
+        self.assertEqual(['ComputeFilter,ComputeCapabilitiesFilter,'
+                          'ImagePropertiesFilter,'
+                          'ServerGroupAntiAffinityFilter,'
+                          'ServerGroupAffinityFilter,SameHostFilter,'
+                          'DifferentHostFilter'],
+                         nova['filter_scheduler']['enabled_filters'])
+        self.assertTrue(filecmp.cmp(harness.nova_api_paste(),
+                                    self.host.snapshot_file('configured',
+                                                            API_PASTE),
+                                    shallow=False))
+        self.assertIn('crossdomain authtoken keystoneauth tempauth  formpost '
+                      'staticweb', self.after('configured', PROXY_CONF)[
+                          'pipeline:main']['pipeline'][0])
+        self.assertNotIn('ip_pools', nova)
 
     def test_install_is_setup_develop_of_the_plugin_repository(self):
-        self.assertIn('setup_develop %s' % harness.TOP, self.host.calls())
-        self.assertIn('define_plugin openstack-ext', self.host.calls())
+        self.assertIn('setup_develop %s' % self.host.path(
+            'opt/stack/openstack-ext'), self.host.calls())
 
     # -- idempotency ----------------------------------------------------
 
@@ -77,28 +108,38 @@ class StackUnstackCleanTest(testtools.TestCase):
                             relpath)
 
     def test_later_phases_leave_the_service_files_alone(self):
-        for relpath in (NOVA_CONF, API_PASTE, PROXY_CONF):
-            for label in ('services-started', 'extra', 'test-config',
-                          'unstack'):
+        labels = ('merged', 'services-started', 'extra', 'test-config',
+                  'unstack')
+        for relpath in (API_PASTE, PROXY_CONF):
+            for label in labels:
                 self.assertTrue(filecmp.cmp(
                     self.host.snapshot_file('post-config-again', relpath),
                     self.host.snapshot_file(label, relpath), shallow=False),
                     '%s after %s' % (relpath, label))
+        # stack.sh itself writes [key_manager] once configure_neutron_nova
+        # is collected.
+        for label in labels[2:]:
+            self.assertTrue(filecmp.cmp(
+                self.host.snapshot_file('services-started', NOVA_CONF),
+                self.host.snapshot_file(label, NOVA_CONF), shallow=False),
+                label)
 
     # -- nova -----------------------------------------------------------
 
     def test_waits_for_devstacks_background_nova_conf_edits(self):
         self.assertEqual('', self.host.races())
         nova = self.after('post-config', NOVA_CONF)
-        self.assertEqual(
-            {'auth_type', 'auth_url', 'username', 'region_name',
-             'service_metadata_proxy'}, set(nova['neutron']))
+        # lib/neutron's configure_neutron_nova, and the plugin's edits.
+        self.assertEqual(['RegionOne'], nova['neutron']['region_name'])
+        self.assertEqual(['password'], nova['neutron']['auth_type'])
         self.assertIn('ip_pools', nova)
 
     def test_scheduler_filter_enabled_and_available(self):
+        devstack = self.after('configured', NOVA_CONF)['filter_scheduler']
         section = self.after('post-config', NOVA_CONF)['filter_scheduler']
-        self.assertEqual([','.join(harness.DEVSTACK_FILTERS + [FILTER])],
+        self.assertEqual([devstack['enabled_filters'][0] + ',' + FILTER],
                          section['enabled_filters'])
+        self.assertNotIn('available_filters', devstack)
         self.assertEqual([ALL_FILTERS, FILTER_PATH],
                          section['available_filters'])
 
@@ -112,34 +153,32 @@ class StackUnstackCleanTest(testtools.TestCase):
         self.assertTrue(socket.gethostname().startswith(short_hostname()))
         self.assertRegex(secret[0], r'^[0-9a-f]{64}$')
 
-    def test_stamp_secret_is_kept_privately_for_later_runs(self):
-        # Removed by clean: read it from the snapshot's nova.conf and the
-        # fact that both post-config runs wrote the same (idempotency).
+    def test_stamp_secret_is_kept_out_of_the_stack_log(self):
         secret = self.after('post-config', NOVA_CONF)['ip_pools'][
             'stamp_secret'][0]
         self.assertEqual(
             secret, self.after('post-config-again', NOVA_CONF)['ip_pools'][
                 'stamp_secret'][0])
         log = self.host.text('stack.log')
+        # The log is DevStack's xtrace of the plugin: the other values are
+        # in it.
+        self.assertIn('aggregate_metadata_key ip_pool', log)
         self.assertNotIn(secret, log)
 
     def test_proxy_header_parsing_off_with_no_trusted_hops(self):
         # DevStack's nova.conf (tls-proxy) has it on; with 0 hops it would
         # let clients pick their pool, and ip_pool_stamp refuses that.
-        self.assertEqual(
-            ['True'], harness.read_ini(os.path.join(
-                harness.FIXTURES, 'nova.conf'))['oslo_middleware'][
-                    'enable_proxy_headers_parsing'])
-        self.assertEqual(
-            ['False'], self.after('post-config', NOVA_CONF)[
-                'oslo_middleware']['enable_proxy_headers_parsing'])
+        self.assertEqual(['True'], self.after('configured', NOVA_CONF)[
+            'oslo_middleware']['enable_proxy_headers_parsing'])
+        self.assertEqual(['False'], self.after('post-config', NOVA_CONF)[
+            'oslo_middleware']['enable_proxy_headers_parsing'])
 
     def test_nova_api_pipelines_stamp_right_after_keystonecontext(self):
         paste = self.after('post-config', API_PASTE)
         self.assertEqual(['egg:openstack_ext#ip_pool_stamp'],
                          paste['filter:ip_pool_stamp']['use'])
         for section in (V21, V21_LEGACY):
-            original = harness.read_ini(harness.nova_api_paste())[section][
+            original = self.after('configured', API_PASTE)[section][
                 'keystone'][0].split()
             expected = list(original)
             expected.insert(original.index('keystonecontext') + 1,
@@ -147,18 +186,36 @@ class StackUnstackCleanTest(testtools.TestCase):
             self.assertEqual(expected, paste[section]['keystone'][0].split())
 
     def test_tempest_knows_the_filter_is_enabled(self):
+        # lib/tempest copies NOVA_FILTERS, which the plugin extended.
         tempest = self.after('test-config', TEMPEST_CONF)
         self.assertEqual(
-            [','.join(harness.DEVSTACK_FILTERS + [FILTER])],
+            self.after('post-config', NOVA_CONF)['filter_scheduler'][
+                'enabled_filters'],
             tempest['compute-feature-enabled']['scheduler_enabled_filters'])
 
     # -- swift ----------------------------------------------------------
 
     def test_pipeline_right_after_auth_before_the_subrequest_makers(self):
         self.assertEqual(
-            harness.DEVSTACK_PIPELINE.replace(
-                'tempauth ', 'tempauth ip_whitelist').split(),
+            'catch_errors gatekeeper healthcheck proxy-logging cache '
+            'listing_formats container_sync tempurl ratelimit crossdomain '
+            'authtoken keystoneauth tempauth ip_whitelist bulk formpost '
+            'staticweb copy container-quotas account-quotas slo dlo '
+            'versioned_writes symlink proxy-logging proxy-server'.split(),
             pipeline(self.after('post-config', PROXY_CONF)))
+
+    def test_produced_pipeline_passes_check_proxy_pipeline(self):
+        # The plugin and the package's checker agree: no error, no warning.
+        result = check_proxy_pipeline(
+            self.host.snapshot_file('post-config-again', PROXY_CONF))
+        self.assertEqual(0, result.returncode, result.stdout)
+        self.assertNotIn('WARNING', result.stdout)
+        self.assertIn('ip_whitelist is placed and configured correctly',
+                      result.stdout)
+        # Positive control: DevStack's file before the plugin fails it.
+        result = check_proxy_pipeline(
+            self.host.snapshot_file('configured', PROXY_CONF))
+        self.assertEqual(1, result.returncode, result.stdout)
 
     def test_whitelist_section(self):
         section = self.after('post-config', PROXY_CONF)['filter:ip_whitelist']
@@ -169,11 +226,41 @@ class StackUnstackCleanTest(testtools.TestCase):
                           'trusted_proxies': [addresses],
                           'deny_without_rules': ['false']}, section)
 
+    # -- the documentation ---------------------------------------------
+
+    def test_readme_shows_what_a_run_produces(self):
+        with open(os.path.join(harness.TOP, 'devstack', 'README.md')) as f:
+            text = f.read()
+        block = text.split('## What it produces', 1)[1].split(
+            '```ini\n', 1)[1].split('```', 1)[0]
+        files = {'$SWIFT_CONF_DIR/proxy-server.conf': PROXY_CONF,
+                 '$NOVA_CONF': NOVA_CONF, '$NOVA_API_PASTE_INI': API_PASTE,
+                 '$TEMPEST_CONFIG': TEMPEST_CONF}
+        shown = {}
+        for line in block.splitlines():
+            if line.startswith('# '):
+                relpath = files[line[2:]]
+            elif line.startswith('['):
+                options = shown.setdefault((relpath, line[1:-1]), {})
+            elif line:
+                key, _sep, value = line.partition(' = ')
+                options.setdefault(key, []).append(value)
+        self.assertEqual(set(files.values()), {r for r, _s in shown})
+        for (relpath, section), options in shown.items():
+            produced = self.after('test-config', relpath)[section]
+            for key, values in options.items():
+                if values == ['<64 hex digits, generated once>']:
+                    self.assertRegex(produced[key][0], '^[0-9a-f]{64}$')
+                    continue
+                values = [short_hostname() if v == '<hostname -s>' else v
+                          for v in values]
+                self.assertEqual(values, produced[key],
+                                 '%s [%s] %s' % (relpath, section, key))
+
     # -- unstack, clean -------------------------------------------------
 
     def test_clean_uninstalls_and_forgets_the_secret(self):
-        self.assertEqual('pip_uninstall openstack-ext',
-                         self.host.calls()[-1])
+        self.assertIn('pip_uninstall openstack-ext', self.host.calls())
         self.assertFalse(os.path.exists(self.host.path(harness.STATE_DIR)))
 
     def test_clean_takes_every_reference_out(self):
@@ -182,49 +269,59 @@ class StackUnstackCleanTest(testtools.TestCase):
                 self.assertIsNone(OURS.search(f.read()), relpath)
 
     def test_clean_restores_devstacks_settings(self):
-        fixtures = {
-            NOVA_CONF: os.path.join(harness.FIXTURES, 'nova.conf'),
-            API_PASTE: harness.nova_api_paste(),
-            PROXY_CONF: os.path.join(harness.FIXTURES, 'proxy-server.conf')}
-        for relpath, original in fixtures.items():
-            before = harness.read_ini(original)
+        for relpath in (NOVA_CONF, API_PASTE, PROXY_CONF):
+            before = self.after('configured', relpath)
             after = self.after('clean', relpath)
             for ini in (before, after):
                 for options in ini.values():
                     for key in ('pipeline', 'keystone'):
                         if key in options:
-                            options[key] = [' '.join(options[key][0].split())]
+                            # Same middleware (bulk stays after auth,
+                            # where ip_whitelist wanted it).
+                            options[key] = sorted(options[key][0].split())
             if relpath == NOVA_CONF:
-                # Written by DevStack's configure_neutron_nova, and the
-                # parsing the plugin turned off (harmless without it).
-                del after['neutron']
+                # Written by DevStack after the plugin's post-config, and
+                # the parsing the plugin turned off (harmless without it).
+                for section, keys in (
+                        ('neutron', ('auth_type', 'auth_url', 'username',
+                                     'password', 'user_domain_name',
+                                     'project_name', 'project_domain_name',
+                                     'region_name', 'cafile', 'interface')),
+                        ('key_manager', ('fixed_key',)),
+                        ('DEFAULT', ('vif_plugging_is_fatal',
+                                     'vif_plugging_timeout'))):
+                    for key in keys:
+                        after[section].pop(key, None)
                 after['oslo_middleware']['enable_proxy_headers_parsing'] = [
                     'True']
-            self.assertEqual(before, after, relpath)
+            for section in sorted(set(before) | set(after)):
+                self.assertEqual(before.get(section), after.get(section),
+                                 '%s [%s]' % (relpath, section))
 
 
 class SettingsTest(testtools.TestCase):
     """Settings from local.conf, and other DevStack layouts."""
 
     def test_local_conf_settings(self):
-        host = harness.Host(self.addCleanup)
-        host.run('stack',
-                 OPENSTACK_EXT_NOVA_CLIENT_NETWORKS=(
-                     '10.1.0.0/16=doc, 10.2.0.0/16=ops,2001:db8:1::/48=doc'),
-                 OPENSTACK_EXT_NOVA_DEFAULT_POOL='none',
-                 OPENSTACK_EXT_NOVA_HOST_SELECTION='aggregate_metadata',
-                 OPENSTACK_EXT_NOVA_AGGREGATE_METADATA_KEY='pool',
-                 OPENSTACK_EXT_NOVA_TRUSTED_PROXY_HOPS='1',
-                 OPENSTACK_EXT_NOVA_STAMP_SECRET='s' * 40,
-                 OPENSTACK_EXT_SWIFT_DENY_MESSAGE='You shall not pass!',
-                 OPENSTACK_EXT_SWIFT_ALWAYS_ALLOW='198.51.100.0/24',
-                 OPENSTACK_EXT_SWIFT_ALLOW_DEVSTACK_HOSTS='False',
-                 OPENSTACK_EXT_SWIFT_TRUSTED_PROXIES='203.0.113.5',
-                 OPENSTACK_EXT_SWIFT_DENY_WITHOUT_RULES='True')
-        nova = host.ini(NOVA_CONF)
+        host = harness.Host(
+            self.addCleanup,
+            OPENSTACK_EXT_NOVA_CLIENT_NETWORKS=(
+                '10.1.0.0/16=doc, 10.2.0.0/16=ops,2001:db8:1::/48=doc'),
+            OPENSTACK_EXT_NOVA_DEFAULT_POOL='none',
+            OPENSTACK_EXT_NOVA_HOST_SELECTION='aggregate_metadata',
+            OPENSTACK_EXT_NOVA_AGGREGATE_METADATA_KEY='pool',
+            OPENSTACK_EXT_NOVA_TRUSTED_PROXY_HOPS='1',
+            OPENSTACK_EXT_NOVA_STAMP_SECRET='s' * 40,
+            OPENSTACK_EXT_SWIFT_DENY_MESSAGE='You shall not pass!',
+            OPENSTACK_EXT_SWIFT_ALWAYS_ALLOW='198.51.100.0/24',
+            OPENSTACK_EXT_SWIFT_ALLOW_DEVSTACK_HOSTS='False',
+            OPENSTACK_EXT_SWIFT_TRUSTED_PROXIES='203.0.113.5',
+            OPENSTACK_EXT_SWIFT_DENY_WITHOUT_RULES='yes')
+        host.run('stack')
+        nova = host.ini(NOVA_CONF, 'post-config')
         self.assertEqual(
             {'client_networks': [
-                '10.1.0.0/16=doc,10.2.0.0/16=ops,2001:db8:1::/48=doc'],
+                '10.1.0.0/16=doc, 10.2.0.0/16=ops,2001:db8:1::/48=doc'],
              'host_selection': ['aggregate_metadata'],
              'aggregate_metadata_key': ['pool'],
              'trusted_proxy_hops': ['1'],
@@ -239,73 +336,115 @@ class SettingsTest(testtools.TestCase):
                           'deny_without_rules': ['true']},
                          host.ini(PROXY_CONF)['filter:ip_whitelist'])
 
+    def test_local_conf_post_config_sections_win(self):
+        # stack.sh merges local.conf's post-config sections after the
+        # plugins' post-config.
+        host = harness.Host(self.addCleanup, sections=(
+            '[[post-config|$SWIFT_CONF_DIR/proxy-server.conf]]\n'
+            '[filter:ip_whitelist]\ndeny_message = Set in local.conf\n'
+            '[[post-config|$NOVA_CONF]]\n[ip_pools]\ndefault_pool = other\n'))
+        host.run('stack')
+        self.assertEqual(['IP Denied'], host.ini(PROXY_CONF, 'post-config')[
+            'filter:ip_whitelist']['deny_message'])
+        self.assertEqual(['Set in local.conf'], host.ini(PROXY_CONF)[
+            'filter:ip_whitelist']['deny_message'])
+        self.assertEqual(['other'],
+                         host.ini(NOVA_CONF)['ip_pools']['default_pool'])
+
     def test_without_tls_proxy_no_proxy_is_trusted(self):
-        host = harness.Host(self.addCleanup)
-        host.run('stack', ENABLED_SERVICES=harness.GATE_SERVICES.replace(
-            ',tls-proxy', ''))
+        host = harness.Host(self.addCleanup, lines=[
+            'disable_service tls-proxy'])
+        host.run('stack')
         self.assertNotIn('trusted_proxies',
                          host.ini(PROXY_CONF)['filter:ip_whitelist'])
 
     def test_service_host_given_as_a_name_is_left_out(self):
-        host = harness.Host(self.addCleanup)
-        host.run('stack', SERVICE_HOST='controller.example.org',
-                 HOST_IPV6='')
-        self.assertEqual(['auto, 127.0.0.1, ::1, %s' % harness.HOST_IP],
+        host = harness.Host(self.addCleanup,
+                            SERVICE_HOST='controller.example.org')
+        host.run('stack')
+        self.assertEqual(['auto, 127.0.0.1, ::1, %s, %s' % (
+            harness.HOST_IP, harness.HOST_IPV6)],
                          host.ini(PROXY_CONF)['filter:ip_whitelist'][
                              'always_allow'])
 
-    def test_s3api_and_tempauth_only_pipelines(self):
+    def test_other_devstack_pipelines(self):
         cases = {
             # lib/swift with s3api enabled
-            harness.DEVSTACK_PIPELINE.replace(
-                'crossdomain authtoken keystoneauth tempauth',
-                'crossdomain s3api authtoken s3token keystoneauth tempauth'):
-            'tempauth',
+            'enable_service s3api': 'tempauth',
             # lib/swift without keystone
-            harness.DEVSTACK_PIPELINE.replace(
-                'authtoken keystoneauth ', ''): 'tempauth',
-            # keystone only, ip_whitelist already (wrongly) placed
-            'catch_errors ip_whitelist proxy-logging cache tempurl '
-            'authtoken keystoneauth slo dlo proxy-logging proxy-server':
-            'keystoneauth',
+            'disable_service key': 'tempauth',
+            # ip_whitelist (wrongly) put before auth by the user
+            'SWIFT_EXTRAS_MIDDLEWARE_NO_AUTH="ip_whitelist crossdomain"':
+            'tempauth',
         }
-        for original, anchor in cases.items():
-            host = harness.Host(self.addCleanup, pipeline=original)
+        for line, anchor in cases.items():
+            host = harness.Host(self.addCleanup, lines=[line])
             host.run('stack')
+            original = pipeline(host.ini(PROXY_CONF, 'configured'))
             words = pipeline(host.ini(PROXY_CONF))
             self.assertEqual(1, words.count('ip_whitelist'), words)
             self.assertEqual(anchor, words[words.index('ip_whitelist') - 1])
-            self.assertEqual([w for w in original.split()
-                              if w != 'ip_whitelist'],
-                             [w for w in words if w != 'ip_whitelist'])
+            self.assertEqual(sorted(w for w in original
+                                    if w != 'ip_whitelist'),
+                             sorted(w for w in words if w != 'ip_whitelist'))
+            result = check_proxy_pipeline(host.path(PROXY_CONF))
+            self.assertEqual(0, result.returncode, result.stdout)
+            self.assertNotIn('WARNING', result.stdout)
+            if 's3api' in line:
+                self.assertLess(words.index('s3api'),
+                                words.index('ip_whitelist'))
 
     def test_swift_only(self):
-        host = harness.Host(self.addCleanup)
-        host.run('stack', ENABLED_SERVICES='key,s-proxy,s-object,'
-                 's-container,s-account')
-        for relpath, original in ((NOVA_CONF, os.path.join(
-                harness.FIXTURES, 'nova.conf')),
-                (API_PASTE, harness.nova_api_paste())):
-            self.assertTrue(filecmp.cmp(original, host.path(relpath),
-                                        shallow=False), relpath)
+        host = harness.Host(self.addCleanup,
+                            ENABLED_SERVICES=harness.SWIFT_SERVICES)
+        host.run('stack')
+        self.assertFalse(os.path.exists(host.path(NOVA_CONF)))
         self.assertIn('ip_whitelist', pipeline(host.ini(PROXY_CONF)))
 
     def test_nova_only(self):
-        host = harness.Host(self.addCleanup)
-        host.run('stack', ENABLED_SERVICES='key,n-api,n-cpu,n-cond,n-sch,'
-                 'placement-api,g-api,q-svc')
-        self.assertTrue(filecmp.cmp(
-            os.path.join(harness.FIXTURES, 'proxy-server.conf'),
-            host.path(PROXY_CONF), shallow=False))
+        host = harness.Host(self.addCleanup, ENABLED_SERVICES=(
+            'key,mysql,rabbit,n-api,n-cpu,n-cond,n-sch,placement-api,g-api,'
+            'q-svc'))
+        host.run('stack')
+        self.assertFalse(os.path.exists(host.path(PROXY_CONF)))
         self.assertIn('ip_pools', host.ini(NOVA_CONF))
         self.assertFalse(os.path.exists(host.path(TEMPEST_CONF)))
 
+    def test_devstack_service_names(self):
+        # DevStack's "swift" shorthand enables every s-* service; a
+        # disable_service after it wins (DISABLED_SERVICES).
+        host = harness.Host(self.addCleanup, ENABLED_SERVICES=(
+            'key,mysql,rabbit,n-api,n-cond,n-sch,placement-api,swift'))
+        host.run('stack')
+        self.assertIn('ip_whitelist', pipeline(host.ini(PROXY_CONF)))
+        self.assertIn('ip_pools', host.ini(NOVA_CONF))
+        host = harness.Host(self.addCleanup, lines=[
+            'disable_service s-proxy n-sch'])
+        host.run('stack')
+        self.assertNotIn('ip_whitelist', host.text(PROXY_CONF))
+        nova = host.ini(NOVA_CONF)
+        self.assertIn('ip_pools', nova)  # n-api still reads it
+        self.assertNotIn(FILTER, nova['filter_scheduler']['enabled_filters'][
+            0])
+
     def test_other_available_filters_are_kept(self):
-        host = harness.Host(self.addCleanup, edit_nova_conf=lambda text: (
-            text.replace('[filter_scheduler]\n', '[filter_scheduler]\n'
-                         'available_filters = %s\n'
-                         'available_filters = blazarnova.BlazarFilter\n'
-                         % ALL_FILTERS)))
+        # Another plugin, before this one, made its own filter available
+        # (as Blazar's does).
+        host = harness.Host(self.addCleanup, lines=[
+            'enable_plugin other-filter https://example.org/other-filter',
+            'enable_plugin openstack-ext %s' % harness.PLUGIN_URL])
+        other = host.path('opt/stack/other-filter/devstack')
+        os.makedirs(other)
+        with open(os.path.join(other, 'plugin.sh'), 'w') as f:
+            f.write('if [[ "$1 $2" == "stack post-config" ]]; then\n'
+                    '    async_wait configure_neutron_nova\n'
+                    '    if [[ -z $(iniget $NOVA_CONF filter_scheduler'
+                    ' available_filters) ]]; then\n'
+                    '        iniset $NOVA_CONF filter_scheduler'
+                    ' available_filters %s\n'
+                    '        iniadd $NOVA_CONF filter_scheduler'
+                    ' available_filters blazarnova.BlazarFilter\n'
+                    '    fi\nfi\n' % ALL_FILTERS)
         host.run('stack')
         self.assertEqual(
             [ALL_FILTERS, 'blazarnova.BlazarFilter', FILTER_PATH],
@@ -317,24 +456,41 @@ class SettingsTest(testtools.TestCase):
         secret = host.ini(NOVA_CONF)['ip_pools']['stamp_secret']
         mode = os.stat(host.path(harness.STATE_DIR, 'stamp_secret')).st_mode
         self.assertEqual(0o600, stat.S_IMODE(mode))
-        # unstack, then stack.sh rewrites the files from scratch
         host.run('unstack')
-        fresh = harness.Host(self.addCleanup)
-        for relpath in (NOVA_CONF, API_PASTE, PROXY_CONF):
-            os.replace(fresh.path(relpath), host.path(relpath))
+        os.rename(host.path('snapshots'), host.path('first-snapshots'))
         host.run('stack')
+        # DevStack wrote nova.conf anew, and the plugin the same secret.
+        self.assertNotIn('ip_pools', host.ini(NOVA_CONF, 'configured'))
         self.assertEqual(secret,
                          host.ini(NOVA_CONF)['ip_pools']['stamp_secret'])
+
+    def test_devstack_parallel_false(self):
+        # configure_neutron_nova then runs before post-config, and the
+        # plugin's async_wait finds nothing to wait for.
+        host = harness.Host(self.addCleanup, DEVSTACK_PARALLEL='False')
+        host.run('stack')
+        self.assertEqual('', host.races())
+        nova = host.ini(NOVA_CONF)
+        self.assertEqual(['RegionOne'], nova['neutron']['region_name'])
+        self.assertIn(FILTER, nova['filter_scheduler']['enabled_filters'][0])
 
 
 class FailureTest(testtools.TestCase):
     """Bad settings stop stack.sh early, naming what is wrong."""
 
-    def assertStops(self, message, host=None, **settings):
-        host = host or harness.Host(self.addCleanup)
-        result = host.run('stack', check=False, **settings)
+    def assertStops(self, messages, lines=(), **settings):
+        host = harness.Host(self.addCleanup, lines=lines, **dict(
+            {'ENABLED_SERVICES': harness.SWIFT_SERVICES
+             if any('SWIFT' in k for k in settings)
+             else harness.NOVA_SERVICES}, **settings))
+        result = host.run('stack', check=False)
         self.assertNotEqual(0, result.returncode)
-        self.assertIn(message, result.stdout)
+        for message in ([messages] if isinstance(messages, str)
+                        else messages):
+            self.assertIn(message, result.stdout)
+        # DevStack's die, before any service starts.
+        self.assertIn('[ERROR]', result.stdout)
+        self.assertNotIn('start_swift', host.calls())
 
     def test_bad_nova_settings(self):
         self.assertStops('OPENSTACK_EXT_NOVA_HOST_SELECTION must be',
@@ -349,16 +505,51 @@ class FailureTest(testtools.TestCase):
         self.assertStops('at least 32 characters',
                          OPENSTACK_EXT_NOVA_STAMP_SECRET='short')
 
-    def test_swift_pipeline_without_auth(self):
+    def test_booleans_devstack_does_not_know(self):
+        # DevStack's trueorfalse reads "on" as the default: stop instead
+        # of silently leaving containers without rules open.
+        self.assertStops("OPENSTACK_EXT_SWIFT_DENY_WITHOUT_RULES='on' is not "
+                         "a boolean",
+                         OPENSTACK_EXT_SWIFT_DENY_WITHOUT_RULES='on')
+        self.assertStops("OPENSTACK_EXT_NOVA_STAMP='enabled' is not a boolean",
+                         OPENSTACK_EXT_NOVA_STAMP='enabled')
+
+    def test_what_the_package_refuses_stops_the_stack(self):
+        # The package's own check decides; the plugin passes on its words.
         self.assertStops(
-            'no auth middleware', host=harness.Host(
-                self.addCleanup,
-                pipeline='catch_errors proxy-logging proxy-server'))
+            ('openstack-ext check-proxy-pipeline refuses', 'always_allow',
+             '10.1.2.3/16'), OPENSTACK_EXT_SWIFT_ALWAYS_ALLOW='10.1.2.3/16')
 
     def test_race_probe_catches_a_plugin_that_does_not_wait(self):
         # Negative control for test_waits_for_devstacks_background_...:
-        # with async_wait doing nothing the probe reports the race.
+        # with the plugin's async_wait doing nothing the probe reports the
+        # race.
         host = harness.Host(self.addCleanup)
-        host.run('stack', FAKE_ASYNC_WAIT='noop')
+        host.run('stack', PROBE_ASYNC_WAIT='noop')
         self.assertIn('RACE: %s ip_pools' % host.path(NOVA_CONF),
                       host.races())
+
+
+class FindingDevStackTest(testtools.TestCase):
+    """Without DevStack the tests fail, saying how to provide it."""
+
+    def test_no_devstack_anywhere(self):
+        empty = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.EnvironmentVariable(
+            'DEVSTACK_DIR', os.path.join(empty, 'nowhere')))
+        self.useFixture(fixtures.MonkeyPatch(
+            'tests.devstack.harness.TOP', os.path.join(empty, 'repo')))
+        self.useFixture(fixtures.MonkeyPatch(
+            'os.path.expanduser', lambda path: path.replace('~', empty)))
+        self.useFixture(fixtures.MonkeyPatch(
+            'tests.devstack.harness._clone', lambda name: None))
+        if os.path.exists('/opt/stack/devstack/stack.sh'):
+            self.skipTest('a gate checkout of DevStack is here')
+        error = self.assertRaises(harness.SourceMissing, harness.devstack_dir)
+        self.assertIn('Set DEVSTACK_DIR', str(error))
+
+    def test_devstack_dir_wins(self):
+        found = harness.devstack_dir()
+        self.useFixture(fixtures.EnvironmentVariable('DEVSTACK_DIR', found))
+        self.assertEqual(found, harness.devstack_dir())
+        self.assertTrue(os.path.isfile(os.path.join(found, 'functions')))

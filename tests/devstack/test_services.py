@@ -12,10 +12,11 @@
 
 """The files the plugin produced, loaded by the real Swift and Nova.
 
-After two post-config runs on a gate-like host (tests/devstack/harness.py),
-the proxy-server.conf is loaded with Swift's own loadapp, the nova.conf by
-the Nova scheduler's host manager and, with api-paste.ini, into nova-api's
-v2.1 pipelines, each in a process of its own (service_probe.py).
+After two post-config runs on a gate-like host, inside DevStack's own
+library (tests/devstack/harness.py), the proxy-server.conf is loaded with
+Swift's own loadapp, the nova.conf by the Nova scheduler's host manager
+and, with api-paste.ini, into nova-api's v2.1 pipelines, each in a process
+of its own (service_probe.py).
 """
 
 import importlib.util
@@ -36,7 +37,8 @@ SWIFT = 'swift.common.middleware.'
 MUST_PRECEDE = [SWIFT + 'tempurl.TempURL', SWIFT + 'tempauth.TempAuth',
                 SWIFT + 'keystoneauth.KeystoneAuth',
                 'keystonemiddleware.auth_token.AuthProtocol']
-MUST_FOLLOW = [SWIFT + 'formpost.FormPost', SWIFT + 'staticweb.StaticWeb',
+MUST_FOLLOW = [SWIFT + 'bulk.Bulk', SWIFT + 'formpost.FormPost',
+               SWIFT + 'staticweb.StaticWeb',
                SWIFT + 'copy.ServerSideCopyMiddleware',
                SWIFT + 'container_quotas.ContainerQuotaMiddleware',
                SWIFT + 'account_quotas.AccountQuotaMiddleware',
@@ -93,10 +95,7 @@ class ProducedConfigTest(testtools.TestCase):
     @testtools.skipIf(missing('openstack_ext.swift.ip_whitelist'),
                       'the Swift ip_whitelist middleware is not there yet')
     def test_swift_loads_the_s3api_pipeline(self):
-        host = harness.Host(self.addCleanup, pipeline=(
-            harness.DEVSTACK_PIPELINE.replace(
-                'crossdomain authtoken keystoneauth',
-                'crossdomain s3api authtoken s3token keystoneauth')))
+        host = harness.Host(self.addCleanup, lines=['enable_service s3api'])
         host.run('stack')
         chain = host.probe('swift', host.path(PROXY_CONF),
                            harness.HOST_IP)['pipeline']
@@ -110,8 +109,9 @@ class ProducedConfigTest(testtools.TestCase):
     def test_nova_scheduler_loads_and_enables_the_filter(self):
         result = self.host.probe('nova-scheduler', self.produced(NOVA_CONF))
         enabled = [name.rsplit('.', 1)[1] for name in result['enabled']]
-        self.assertEqual(
-            harness.DEVSTACK_FILTERS + ['ClientNetworkPoolFilter'], enabled)
+        devstack = self.host.ini(NOVA_CONF, 'configured')['filter_scheduler'][
+            'enabled_filters'][0].split(',')
+        self.assertEqual(devstack + ['ClientNetworkPoolFilter'], enabled)
         self.assertEqual(POOL_FILTER, result['enabled'][-1])
         pools = result['ip_pools']
         self.assertEqual([], pools['client_networks'])
