@@ -133,9 +133,10 @@ function _probe_races {
     function iniset {
         local file=$1
         [[ $file == -sudo ]] && file=$2
-        if [[ $BASHPID == "$MAIN_PID" && $file == "$NOVA_CONF" && -f $DEST/async/configure_neutron_nova.ini &&
-            " ${FUNCNAME[*]} " != *" _devstack_configure_neutron_nova "* ]]; then
-            echo "RACE: $file ${*: -3:1} ${*: -2:1}" >> "$RACES"
+        if [[ $BASHPID == "$MAIN_PID" && $file == "$NOVA_CONF" && -f $DEST/async/configure_neutron_nova.ini ]]; then
+            if [[ " ${FUNCNAME[*]} " != *" _devstack_configure_neutron_nova "* ]]; then
+                echo "RACE: $file ${*: -3:1} ${*: -2:1}" >> "$RACES"
+            fi
         fi
         _devstack_iniset "$@"
     }
