@@ -142,13 +142,19 @@ class TestKeystoneAccountPerimeter(k.KeystoneClusterTestCase):
             # A throwaway account: the control really deletes it.
             account = 'AUTH_throwaway-%s-%d' % (proxy, os.getpid())
             reseller = {'user': 'reseller'}
-            self.new_container(account=account, **reseller)
+            _name, path = self.new_container(account=account, **reseller)
             acct = '/v1/' + account
             self.admin('POST', acct, {'X-Account-Meta-Allow-Office': LISTED},
                        **reseller)
             self.assertIPDenied(self.req('DELETE', acct, proxy=proxy,
                                          **reseller))
             self.assertEqual(204, self.admin('HEAD', acct, **reseller).status)
+            # Still holding a container: only from always_allow.
+            resp = self.req('DELETE', acct, source=LISTED, proxy=proxy,
+                            **reseller)
+            self.assertEqual(403, resp.status, resp)
+            self.assertIn(b'always_allow', resp.body)
+            self.admin('DELETE', path, **reseller)
             resp = self.req('DELETE', acct, source=LISTED, proxy=proxy,
                             **reseller)
             self.assertEqual(204, resp.status, resp)
