@@ -13,40 +13,54 @@
 """Swift proxy throughput with and without ip_whitelist, side by side.
 
     python -m benchmarks.swift_throughput [--clusters 3] [--rounds 60]
+                                          [--only whitelist,1000,norl,...]
 
 One real loopback cluster (memcached, account, container and object
 servers) and proxies on the same backends and memcache, identical but for
 their pipelines (all at log_level INFO, one worker):
 
-* ``whitelist``: with ``ip_whitelist``;
+* ``whitelist``: with ``ip_whitelist``, default options;
 * ``plain``: without it, the baseline;
 * ``plain_again``: identical to ``plain``, the A/A control: its ratio to
   ``plain`` shows how far from 1.000 two identical proxies measure here;
 * ``noop``: a filter in ip_whitelist's place that only calls the next
-  app: what one more filter in the pipeline costs, and a second control.
+  app: what one more filter in the pipeline costs, and a second control;
+* ``whitelist_norl`` and ``plain_norl``: the same two without
+  ``ratelimit``, which otherwise loads the account's info into the request
+  before the filter runs: what the account's rules cost when the filter
+  has to read that info itself (one memcache read).
 
-A container protected by 200 rules (IPv4 and IPv6 networks of many prefix
-lengths, in 20 ``allow-*`` values set by the owner through the
-middleware) holds a 1 KiB object. The client is bound to 127.0.0.5, which
-only a rule allows (``always_allow = auto`` covers 127.0.0.1 only), so every
-request takes the rule-matching path; 127.0.0.9 is checked to be refused.
+Two containers, each holding a 1 KiB object: ``bench`` protected by 200
+rules (IPv4 and IPv6 networks of many prefix lengths, in 20 ``allow-*``
+values set by the owner through the middleware) and ``bench1000`` by 1,000
+rules (the default ``max_rules``), packed into values of at most 256
+characters as an owner would store them. A *target* is a proxy and a
+container; each compared target is paired with its baseline: ``whitelist``,
+``plain_again``, ``noop`` with ``plain`` (200 rules), ``whitelist@1000``
+with ``plain@1000``, ``whitelist_norl`` with ``plain_norl``. The client is
+bound to 127.0.0.5, which only a rule allows (``always_allow = auto``
+covers 127.0.0.1 only), so every request takes the rule-matching path;
+127.0.0.9 is checked to be refused.
 
-Requests are interleaved: a round gives every proxy, for GET and for HEAD,
-several turns of a short block of requests in a new shuffled order each
-turn, on one keep-alive connection per proxy, so the proxies compared are
-never more than a few milliseconds apart and background load (the machine
-may be shared) falls on all of them alike. With two CPUs or more the
-proxies share one CPU and the client, servers and memcached the others
+Requests are interleaved: a round gives every target, for GET and for
+HEAD, several turns of a short block of requests in a new shuffled order
+each turn, on one keep-alive connection per target, so the targets compared
+are never more than a few milliseconds apart and background load (the
+machine may be shared) falls on all of them alike. With two CPUs or more
+the proxies share one CPU and the client, servers and memcached the others
 (``--no-pin`` to leave placement to the kernel): every proxy then runs
 under the same conditions, which otherwise depend on where the scheduler
 happens to put each process. Several clusters are started one after the
-other (``--clusters``) and their rounds pooled.
+other (``--clusters``) and their rounds pooled; every cluster stops
+measuring after ``--max-seconds``.
 
 Per round and method the with/without ratio of requests per second is
-paired; the script prints every round, then per method: the overall rates,
-the median latencies and their ratio (robust to bursts of background load),
-and the median of the paired ratios with a ~95 % interval. Target
-(issue 6): ratio >= 0.97.
+paired; the script prints every round, then per comparison and method: the
+overall rates, the median latencies, the cost per request in µs (from the
+overall rates and from the median latencies), and the median of the paired
+ratios with a ~95 % interval; last, one table of all comparisons. Target
+(issue 14): ratio >= 0.99 for ``whitelist`` and ``whitelist@1000``, with the
+A/A control within 1 % of 1.000.
 
 ``--profile`` adds proxies running the experimental variants of
 ``benchmarks/ipw_variants.py`` (same rules, same client), each compared
@@ -54,6 +68,7 @@ with the plain proxy, to show what each part of the middleware costs.
 """
 
 import argparse
+import collections
 import http.client
 import ipaddress
 import os
@@ -68,47 +83,95 @@ from tests.functional.swift import cluster as swift_cluster
 
 CLIENT = '127.0.0.5'
 OUTSIDER = '127.0.0.9'
-CONTAINER = 'bench'
 OBJECT = 'obj'
 BODY = bytes(range(256)) * 4
-VARIANTS = ('whitelist', 'plain', 'plain_again', 'noop')
+# Containers and the number of rules protecting each.
+CONTAINERS = {'bench': 200, 'bench1000': 1000}
+NO_RATELIMIT = swift_cluster.PIPELINE.replace(' ratelimit', '')
+PLAIN_NO_RATELIMIT = swift_cluster.PLAIN_PIPELINE.replace(' ratelimit', '')
 # --profile: ip_whitelist variants of benchmarks/ipw_variants.py
-PROFILE_VARIANTS = ('cache_nocopy', 'rules_for_1s')
-CONTROLS = ('plain', 'plain_again', 'noop')  # no rules enforced
+PROFILE_VARIANTS = ('at_authorize', 'cache_nocopy', 'rules_for_1s')
+CONTROLS = ('plain', 'plain_again', 'noop', 'plain_norl')  # enforce nothing
 METHODS = ('GET', 'HEAD')
+# Target: (proxy, container, baseline target or None).
+Target = collections.namedtuple('Target', 'proxy container baseline')
+TARGETS = {
+    'plain': Target('plain', 'bench', None),
+    'plain_again': Target('plain_again', 'bench', 'plain'),
+    'noop': Target('noop', 'bench', 'plain'),
+    'whitelist': Target('whitelist', 'bench', 'plain'),
+    'plain@1000': Target('plain', 'bench1000', None),
+    'whitelist@1000': Target('whitelist', 'bench1000', 'plain@1000'),
+    'plain_norl': Target('plain_norl', 'bench', None),
+    'whitelist_norl': Target('whitelist_norl', 'bench', 'plain_norl'),
+}
+# --only: names of comparisons; their baselines are added.
+COMPARISONS = {'aa': 'plain_again', 'noop': 'noop', 'whitelist': 'whitelist',
+               '1000': 'whitelist@1000', 'norl': 'whitelist_norl'}
+# Issue 14's target applies to these, at default settings.
+TARGET_RATIO = 0.99
+JUDGED = ('whitelist', 'whitelist@1000')
+MAX_META_PER_POST = 80  # swift.common.constraints.MAX_META_COUNT is 90
 
 
-def two_hundred_rules(seed=200):
-    """20 values holding 200 networks, one of them covering CLIENT."""
-    rng = random.Random(seed)
+def rules_for(count):
+    """Rule values listing *count* networks, one of them covering CLIENT.
+
+    200 rules: 20 values, as in earlier runs of this benchmark; more: values
+    of at most 256 characters (Swift's limit on one metadata value).
+    """
+    rng = random.Random(count)  # 200: the rules of earlier runs
     networks = swift_decision.random_networks(
-        199, rng, avoid=('127.0.0.0/8',))
+        count - 1, rng, avoid=('127.0.0.0/8',))
     networks.append(ipaddress.ip_network('127.0.0.4/30'))
     rng.shuffle(networks)
-    return {'X-Container-Meta-Allow-r%02d' % i: ','.join(
-        str(n) for n in networks[i::20]) for i in range(20)}
+    if count == 200:
+        return [','.join(str(n) for n in networks[i::20]) for i in range(20)]
+    return swift_decision.pack_values(networks)
 
 
-def start_cluster(variants, log_level='INFO'):
-    specs = {
+def rule_posts(values):
+    """Header dicts setting *values*, few enough per request for Swift."""
+    headers = {'X-Container-Meta-Allow-r%03d' % i: v
+               for i, v in enumerate(values)}
+    names = sorted(headers)
+    return [{n: headers[n] for n in names[i:i + MAX_META_PER_POST]}
+            for i in range(0, len(names), MAX_META_PER_POST)]
+
+
+def proxy_specs(proxies, log_level='INFO'):
+    """ProxySpec of each proxy name (targets' proxies, profile variants)."""
+    known = {
         'whitelist': swift_cluster.ProxySpec(log_level=log_level),
         'plain': swift_cluster.ProxySpec(
             pipeline=swift_cluster.PLAIN_PIPELINE, log_level=log_level),
+        # A/A control: what "no difference" measures.
+        'plain_again': swift_cluster.ProxySpec(
+            pipeline=swift_cluster.PLAIN_PIPELINE, log_level=log_level),
+        'whitelist_norl': swift_cluster.ProxySpec(
+            pipeline=NO_RATELIMIT, log_level=log_level),
+        'plain_norl': swift_cluster.ProxySpec(
+            pipeline=PLAIN_NO_RATELIMIT, log_level=log_level),
     }
-    if set(variants) - set(specs):
+    specs = {}
+    for name in proxies:
+        if name in known:
+            specs[name] = known[name]
+        else:  # noop and the --profile variants
+            use = {'use': 'call:benchmarks.ipw_variants:' + name}
+            specs[name] = swift_cluster.ProxySpec(log_level=log_level,
+                                                  whitelist=use)
+    return specs
+
+
+def start_cluster(proxies, log_level='INFO'):
+    if any(p not in ('whitelist', 'plain', 'plain_again', 'whitelist_norl',
+                     'plain_norl') for p in proxies):
         # The proxies import benchmarks.ipw_variants from this tree.
         top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         os.environ['PYTHONPATH'] = os.pathsep.join(
             [top] + [p for p in [os.environ.get('PYTHONPATH')] if p])
-    if 'plain_again' in variants:  # A/A control: what "no difference" is
-        specs['plain_again'] = swift_cluster.ProxySpec(
-            pipeline=swift_cluster.PLAIN_PIPELINE, log_level=log_level)
-    for name in variants:
-        if name not in specs:
-            use = {'use': 'call:benchmarks.ipw_variants:' + name}
-            specs[name] = swift_cluster.ProxySpec(log_level=log_level,
-                                                  whitelist=use)
-    cluster = swift_cluster.SwiftCluster(specs)
+    cluster = swift_cluster.SwiftCluster(proxy_specs(proxies, log_level))
     cluster.setUp()
     return cluster
 
@@ -132,38 +195,69 @@ def separate_cpus(cluster, proxies):
         sorted(proxy_cpus), sorted(other_cpus))
 
 
-def prepare(cluster, variants):
+def object_path(container):
+    return '/v1/%s/%s/%s' % (swift_cluster.ACCOUNT, container, OBJECT)
+
+
+def prepare(cluster, targets):
+    """Containers, rules and objects; check every target serves and judges.
+
+    :returns: ``{container: networks shown to the owner}``.
+    """
     token = cluster.token()
-    base = '/v1/%s/%s' % (swift_cluster.ACCOUNT, CONTAINER)
     owner = {'X-Auth-Token': token}
     admin = {'proxy': 'whitelist', 'source': '127.0.0.1'}
-    checks = [
-        cluster.request('PUT', base, headers=owner, **admin),
-        cluster.request('POST', base, **dict(
-            admin, headers=dict(owner, **two_hundred_rules()))),
-        cluster.request('PUT', base + '/' + OBJECT, body=BODY,
-                        headers=owner, **admin),
-    ]
-    for resp in checks:
-        if resp.status // 100 != 2:
-            raise RuntimeError('setup failed: %r' % (resp,))
-    shown = cluster.request('HEAD', base, headers=owner, **admin)
-    rules = sum(len(v.split(',')) for k, v in shown.headers.items()
-                if k.lower().startswith('x-container-meta-allow-'))
-    path = base + '/' + OBJECT
-    for proxy in variants:
-        resp = cluster.request('GET', path, headers=owner, proxy=proxy,
+    containers = sorted({targets[t].container for t in targets})
+    shown = {}
+    for container in containers:
+        base = '/v1/%s/%s' % (swift_cluster.ACCOUNT, container)
+        checks = [cluster.request('PUT', base, headers=owner, **admin)]
+        checks.extend(cluster.request('POST', base, **dict(
+            admin, headers=dict(owner, **headers)))
+            for headers in rule_posts(rules_for(CONTAINERS[container])))
+        checks.append(cluster.request('PUT', object_path(container),
+                                      body=BODY, headers=owner, **admin))
+        for resp in checks:
+            if resp.status // 100 != 2:
+                raise RuntimeError('setup of %s failed: %r' % (container,
+                                                               resp))
+        head = cluster.request('HEAD', base, headers=owner, **admin)
+        shown[container] = sum(
+            len(v.split(',')) for k, v in head.headers.items()
+            if k.lower().startswith('x-container-meta-allow-'))
+        if shown[container] != CONTAINERS[container]:
+            raise RuntimeError('%s shows %d rules, not %d' % (
+                container, shown[container], CONTAINERS[container]))
+    for name, target in sorted(targets.items()):
+        path = object_path(target.container)
+        resp = cluster.request('GET', path, headers=owner, proxy=target.proxy,
                                source=CLIENT)
         if resp.status != 200 or resp.body != BODY:
             raise RuntimeError('%s did not serve %s: %r' % (
-                proxy, CLIENT, resp))
-    for proxy in variants:
+                name, CLIENT, resp))
         resp = cluster.request('GET', path, headers=owner, source=OUTSIDER,
-                               proxy=proxy)
-        if resp.status != (200 if proxy in CONTROLS else 403):
+                               proxy=target.proxy)
+        if resp.status != (200 if target.proxy in CONTROLS else 403):
             raise RuntimeError('rules not in force on %s: %r' % (
-                proxy, resp))
-    return path, token, rules
+                name, resp))
+    return token, shown
+
+
+def cpu_ns(pid):
+    """CPU time used so far by every thread of process *pid*, in ns.
+
+    From the scheduler's statistics (``/proc/PID/task/*/schedstat``, first
+    field): nanosecond resolution, and the time a process waits for a CPU
+    that other work holds is not in it.
+    """
+    total = 0
+    for task in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/schedstat' % (pid, task)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total
 
 
 class Client(object):
@@ -171,6 +265,7 @@ class Client(object):
 
     def __init__(self, cluster, proxy, path, token):
         self.cluster, self.proxy = cluster, proxy
+        self.pid = cluster.procs[proxy].pid
         self.path, self.headers = path, {'X-Auth-Token': token}
         self.conn = None
 
@@ -208,27 +303,30 @@ class Client(object):
             self.conn.close()
 
 
-def run(cluster, variants, path, token, rounds, turns, block, max_seconds,
-        seed):
+def run(cluster, targets, token, rounds, turns, block, max_seconds, seed):
     """Interleaved shuffled blocks; per-round rates and every latency.
 
     A round is, for GET and for HEAD, *turns* turns in each of which every
-    proxy gets one block of *block* requests, in a new shuffled order: the
-    proxies compared are never more than a few blocks apart in time, so a
+    target gets one block of *block* requests, in a new shuffled order: the
+    targets compared are never more than a few blocks apart in time, so a
     burst of background load falls on all of them alike.
     """
-    clients = {p: Client(cluster, p, path, token) for p in variants}
-    for proxy in variants:  # warm up connections, caches, interpreters
+    names = sorted(targets)
+    clients = {n: Client(cluster, targets[n].proxy,
+                         object_path(targets[n].container), token)
+               for n in names}
+    for name in names:  # warm up connections, caches, interpreters
         for method in METHODS:
-            clients[proxy].block(method, max(20, block))
+            clients[name].block(method, max(20, block))
     deadline = time.monotonic() + max_seconds
     rng = random.Random(seed)
-    keys = [(v, m) for v in variants for m in METHODS]
+    keys = [(n, m) for n in names for m in METHODS]
     rates = {k: [] for k in keys}
+    cpu = {k: [] for k in keys}  # proxy CPU µs per request, per round
     latencies = {k: [] for k in keys}
     totals = {k: [0, 0.0] for k in keys}
     errors = completed = 0
-    print('req/s per round (%d turns x %d requests per proxy); columns: %s'
+    print('req/s per round (%d turns x %d requests per target); columns: %s'
           % (turns, block, ', '.join('%s %s' % k for k in keys)))
     sys.stdout.flush()
     for number in range(rounds):
@@ -237,73 +335,145 @@ def run(cluster, variants, path, token, rounds, turns, block, max_seconds,
                 max_seconds, number))
             break
         seconds = dict.fromkeys(keys, 0.0)
+        used = dict.fromkeys(keys, 0)
         for method in rng.sample(METHODS, len(METHODS)):
             for _turn in range(turns):
-                for variant in rng.sample(variants, len(variants)):
-                    key = variant, method
-                    took, errs = clients[variant].block(method, block,
-                                                        latencies[key])
+                for name in rng.sample(names, len(names)):
+                    key = name, method
+                    # Requests are sequential and the proxy idle between
+                    # blocks: its CPU time meanwhile is this block's.
+                    before = cpu_ns(clients[name].pid)
+                    took, errs = clients[name].block(method, block,
+                                                     latencies[key])
+                    used[key] += cpu_ns(clients[name].pid) - before
                     errors += errs
                     seconds[key] += took
         for key in keys:
             rates[key].append(turns * block / seconds[key])
+            cpu[key].append(used[key] / 1e3 / (turns * block))
             totals[key][0] += turns * block
             totals[key][1] += seconds[key]
         completed += 1
         print('%5d  ' % number + '  '.join(
             '%7.1f' % rates[k][-1] for k in keys))
+        sys.stdout.flush()
     for c in clients.values():
         c.close()
-    return rates, latencies, totals, errors, completed
+    return {'rates': rates, 'latencies': latencies, 'totals': totals,
+            'cpu': cpu, 'errors': errors, 'completed': completed}
 
 
-def report(variants, rates, latencies, totals, errors, completed):
+def compare(name, baseline, method, rates, latencies, totals, cpu):
+    """Figures of target *name* against *baseline* for one method."""
+    ratios = [w / p for w, p in zip(rates[name, method],
+                                    rates[baseline, method])]
+    if not ratios:
+        return None
+    med, low, high = common.median_ci(ratios)
+    cpu_diff = common.median_ci([w - p for w, p in zip(
+        cpu[name, method], cpu[baseline, method])])
+    rate = {t: totals[t, method][0] / totals[t, method][1]
+            for t in (name, baseline)}
+    lat = {t: statistics.median(latencies[t, method]) * 1e6
+           for t in (name, baseline)}
+    return {'median': med, 'low': low, 'high': high, 'rounds': len(ratios),
+            'requests': (totals[name, method][0],
+                         totals[baseline, method][0]),
+            'rate': rate, 'latency': lat,
+            'us_rate': 1e6 / rate[name] - 1e6 / rate[baseline],
+            'us_latency': lat[name] - lat[baseline],
+            'cpu': {t: statistics.median(cpu[t, method])
+                    for t in (name, baseline)},
+            'us_cpu': cpu_diff}
+
+
+def report(targets, rates, latencies, totals, cpu, errors, completed):
     print()
     print('rounds completed: %d; errors (non-200, wrong body, connection): '
           '%d' % (completed, errors))
-    verdicts = []
-    for variant in variants:
-        if variant == 'plain':
+    table = []
+    for name in sorted(targets, key=lambda n: (n not in CONTROLS, n)):
+        baseline = targets[name].baseline
+        if baseline is None:
             continue
-        print('-- %s vs plain' % variant)
+        print('-- %s vs %s' % (name, baseline))
+        row = [name, baseline]
         for method in METHODS:
-            ratios = [w / p for w, p in zip(rates[variant, method],
-                                            rates['plain', method])]
-            if not ratios:
+            fig = compare(name, baseline, method, rates, latencies, totals,
+                          cpu)
+            row.append(fig)
+            if fig is None:
                 continue
-            med, low, high = common.median_ci(ratios)
-            tot = {v: totals[v, method][0] / totals[v, method][1]
-                   for v in (variant, 'plain')}
-            lat = {v: statistics.median(latencies[v, method]) * 1e3
-                   for v in (variant, 'plain')}
-            print('%-4s requests: %s %d, plain %d' % (
-                method, variant, totals[variant, method][0],
-                totals['plain', method][0]))
-            print('%-4s req/s overall: %s %.1f, plain %.1f -> ratio %.3f' % (
-                method, variant, tot[variant], tot['plain'],
-                tot[variant] / tot['plain']))
-            print('%-4s median latency: %s %.3f ms, plain %.3f ms -> '
+            print('%-4s requests: %s %d, %s %d' % (
+                method, name, fig['requests'][0], baseline,
+                fig['requests'][1]))
+            print('%-4s req/s overall: %s %.1f, %s %.1f -> ratio %.3f, '
+                  '%+.0f µs per request' % (
+                      method, name, fig['rate'][name], baseline,
+                      fig['rate'][baseline],
+                      fig['rate'][name] / fig['rate'][baseline],
+                      fig['us_rate']))
+            print('%-4s median latency: %s %.0f µs, %s %.0f µs -> '
                   'throughput-equivalent ratio %.3f (%+.0f µs per request)'
-                  % (method, variant, lat[variant], lat['plain'],
-                     lat['plain'] / lat[variant],
-                     (lat[variant] - lat['plain']) * 1e3))
+                  % (method, name, fig['latency'][name], baseline,
+                     fig['latency'][baseline],
+                     fig['latency'][baseline] / fig['latency'][name],
+                     fig['us_latency']))
+            print('%-4s proxy CPU per request: %s %.0f µs, %s %.0f µs -> '
+                  '%+.1f µs (paired rounds, median; ~95%% interval %+.1f to '
+                  '%+.1f)' % ((method, name, fig['cpu'][name], baseline,
+                               fig['cpu'][baseline]) + fig['us_cpu']))
             print('%-4s paired-round req/s ratio: median %.3f over %d rounds '
-                  '(~95%% interval %.3f-%.3f)' % (method, med, len(ratios),
-                                                  low, high))
-            if variant == 'whitelist':
-                verdicts.append(med)
+                  '(~95%% interval %.3f-%.3f)' % (
+                      method, fig['median'], fig['rounds'], fig['low'],
+                      fig['high']))
+        table.append(row)
+    print()
+    print('summary: paired-round ratio, median (~95 % interval); cost per '
+          'request: from the overall rates / the median latencies / the '
+          'proxy\'s CPU time (median of the paired rounds)')
+    print('%-16s %-11s %-22s %-22s %-20s %-20s' % (
+        'target', 'vs', 'GET ratio', 'HEAD ratio', 'GET µs', 'HEAD µs'))
+    verdicts = []
+    for name, baseline, *figs in table:
+        cells = []
+        for fig in figs:
+            cells.append('-' if fig is None else '%.3f (%.3f-%.3f)' % (
+                fig['median'], fig['low'], fig['high']))
+        for fig in figs:
+            cells.append('-' if fig is None else '%+.0f / %+.0f / %+.0f' % (
+                fig['us_rate'], fig['us_latency'], fig['us_cpu'][0]))
+        print('%-16s %-11s %-22s %-22s %-20s %-20s' % tuple(
+            [name, baseline] + cells))
+        if name in JUDGED:
+            verdicts.extend(f['median'] for f in figs if f is not None)
     if verdicts:
         worst = min(verdicts)
-        print('target: with/without throughput >= 0.97: worst paired '
+        print('target: with/without throughput >= %.2f (%s): worst paired '
               'median %.3f -> %s' % (
-                  worst, 'MET' if worst >= 0.97 else 'NOT MET'))
+                  TARGET_RATIO, ', '.join(n for n in JUDGED if n in targets),
+                  worst, 'MET' if worst >= TARGET_RATIO else 'NOT MET'))
 
 
-def quick_ratios(variants, rates):
-    """One line: the median paired ratio of each variant, per method."""
-    return ', '.join('%s %s %.3f' % (v, m, statistics.median(
-        [a / b for a, b in zip(rates[v, m], rates['plain', m])]))
-        for v in variants if v != 'plain' for m in METHODS)
+def quick_ratios(targets, rates):
+    """One line: the median paired ratio of each comparison, per method."""
+    return ', '.join('%s %s %.3f' % (n, m, statistics.median(
+        [a / b for a, b in zip(rates[n, m], rates[t.baseline, m])]))
+        for n, t in sorted(targets.items()) if t.baseline for m in METHODS)
+
+
+def chosen_targets(only, profile):
+    """The targets to run: the comparisons asked for and their baselines."""
+    names = [COMPARISONS[c] for c in only]
+    targets = {}
+    for name in names:
+        targets[name] = TARGETS[name]
+        targets[TARGETS[name].baseline] = TARGETS[TARGETS[name].baseline]
+    if profile:
+        targets['plain'] = TARGETS['plain']
+        for variant in PROFILE_VARIANTS:
+            targets[variant] = Target(variant, 'bench', 'plain')
+    return targets
 
 
 def main():
@@ -316,11 +486,14 @@ def main():
     parser.add_argument('--turns', type=int, default=5,
                         help='turns per round and method (default 5)')
     parser.add_argument('--block', type=int, default=5,
-                        help='requests per proxy and turn (default 5)')
+                        help='requests per target and turn (default 5)')
     parser.add_argument('--max-seconds', type=float, default=300,
                         help='stop measuring a cluster after this long '
                              '(default 300)')
     parser.add_argument('--seed', type=int, default=6)
+    parser.add_argument('--only', default=','.join(COMPARISONS),
+                        help='comparisons to run, among %s (default: all)'
+                        % ', '.join(COMPARISONS))
     parser.add_argument('--no-pin', action='store_true',
                         help='leave the placement of processes on CPUs to '
                              'the kernel')
@@ -328,48 +501,60 @@ def main():
                         help='add proxies running the experimental variants '
                              'of benchmarks/ipw_variants.py')
     args = parser.parse_args()
-    variants = VARIANTS + (PROFILE_VARIANTS if args.profile else ())
+    only = [c.strip() for c in args.only.split(',') if c.strip()]
+    unknown = [c for c in only if c not in COMPARISONS]
+    if unknown:
+        parser.error('unknown comparison(s) %s; choose among %s' % (
+            ', '.join(unknown), ', '.join(COMPARISONS)))
+    targets = chosen_targets(only, args.profile)
+    proxies = sorted({t.proxy for t in targets.values()})
     common.print_environment('Swift proxy throughput, ip_whitelist vs '
                              'plain pipeline', packages=('swift',))
-    keys = [(v, m) for v in variants for m in METHODS]
-    pooled = ({k: [] for k in keys}, {k: [] for k in keys},
-              {k: [0, 0.0] for k in keys}, 0, 0)
+    keys = [(n, m) for n in targets for m in METHODS]
+    pooled = {'rates': {k: [] for k in keys}, 'cpu': {k: [] for k in keys},
+              'latencies': {k: [] for k in keys},
+              'totals': {k: [0, 0.0] for k in keys},
+              'errors': 0, 'completed': 0}
     own_cpus = os.sched_getaffinity(0)
     for number in range(args.clusters):
-        cluster = start_cluster(variants)
+        cluster = start_cluster(proxies)
         try:
             placement = None if args.no_pin else separate_cpus(cluster,
-                                                               variants)
-            path, token, rules = prepare(cluster, variants)
+                                                               proxies)
+            token, shown = prepare(cluster, targets)
             print('\n== cluster %d of %d: %d proxies (%s; 1 worker each, '
                   'log_level INFO) on shared account/container/object '
                   'servers and memcached' % (
-                      number + 1, args.clusters, len(variants),
-                      ', '.join(variants)))
+                      number + 1, args.clusters, len(proxies),
+                      ', '.join(proxies)))
             print(placement or 'CPU placement: left to the kernel')
-            print('container: %d rules in 20 values; client %s allowed by '
-                  'a rule, %s refused (checked); object %d bytes' % (
-                      rules, CLIENT, OUTSIDER, len(BODY)))
+            print('targets: %s' % ', '.join(
+                '%s (%s, %s)' % (n, t.proxy, t.container)
+                for n, t in sorted(targets.items())))
+            print('containers: %s; client %s allowed by a rule, %s refused '
+                  '(checked); object %d bytes' % (', '.join(
+                      '%s %d rules' % item for item in sorted(shown.items())),
+                      CLIENT, OUTSIDER, len(BODY)))
             print('plan: %d rounds; per round and method, %d turns of %d '
-                  'requests to each proxy in a new shuffled order; '
+                  'requests to each target in a new shuffled order; '
                   'keep-alive, sequential' % (args.rounds, args.turns,
                                               args.block))
-            result = run(cluster, variants, path, token, args.rounds,
-                         args.turns, args.block, args.max_seconds,
-                         args.seed + number)
+            result = run(cluster, targets, token, args.rounds, args.turns,
+                         args.block, args.max_seconds, args.seed + number)
         finally:
             cluster.cleanUp()
             os.sched_setaffinity(0, own_cpus)
         print('cluster %d median paired ratios: %s' % (
-            number + 1, quick_ratios(variants, result[0])))
+            number + 1, quick_ratios(targets, result['rates'])))
         for key in keys:
-            pooled[0][key].extend(result[0][key])
-            pooled[1][key].extend(result[1][key])
-            pooled[2][key][0] += result[2][key][0]
-            pooled[2][key][1] += result[2][key][1]
-        pooled = pooled[:3] + (pooled[3] + result[3], pooled[4] + result[4])
+            for series in ('rates', 'cpu', 'latencies'):
+                pooled[series][key].extend(result[series][key])
+            pooled['totals'][key][0] += result['totals'][key][0]
+            pooled['totals'][key][1] += result['totals'][key][1]
+        pooled['errors'] += result['errors']
+        pooled['completed'] += result['completed']
     print('\n== pooled over %d clusters' % args.clusters)
-    report(variants, *pooled)
+    report(targets, **pooled)
 
 
 if __name__ == '__main__':
