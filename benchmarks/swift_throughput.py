@@ -67,10 +67,6 @@ round), and the median of the paired ratios with a ~95 % interval; last,
 one table of all comparisons. Target
 (issue 14): ratio >= 0.99 for ``whitelist`` and ``whitelist@1000``, with the
 A/A control within 1 % of 1.000.
-
-``--profile`` adds proxies running the experimental variants of
-``benchmarks/ipw_variants.py`` (same rules, same client), each compared
-with the plain proxy, to show what each part of the middleware costs.
 """
 
 import argparse
@@ -95,8 +91,6 @@ BODY = bytes(range(256)) * 4
 CONTAINERS = {'bench': 200, 'bench1000': 1000}
 NO_RATELIMIT = swift_cluster.PIPELINE.replace(' ratelimit', '')
 PLAIN_NO_RATELIMIT = swift_cluster.PLAIN_PIPELINE.replace(' ratelimit', '')
-# --profile: ip_whitelist variants of benchmarks/ipw_variants.py
-PROFILE_VARIANTS = ('at_authorize', 'cache_nocopy', 'rules_for_1s')
 CONTROLS = ('plain', 'plain_again', 'noop', 'plain_norl')  # enforce nothing
 METHODS = ('GET', 'HEAD')
 # Target: (proxy, container, baseline target or None).
@@ -152,7 +146,7 @@ def rule_posts(values):
 
 
 def proxy_specs(proxies, log_level='INFO'):
-    """ProxySpec of each proxy name (targets' proxies, profile variants)."""
+    """ProxySpec of each proxy name (the targets' proxies)."""
     known = {
         'whitelist': swift_cluster.ProxySpec(log_level=log_level),
         'plain': swift_cluster.ProxySpec(
@@ -173,7 +167,7 @@ def proxy_specs(proxies, log_level='INFO'):
     for name in proxies:
         if name in known:
             specs[name] = known[name]
-        else:  # noop and the --profile variants
+        else:  # noop
             use = {'use': 'call:benchmarks.ipw_variants:' + name}
             specs[name] = swift_cluster.ProxySpec(log_level=log_level,
                                                   whitelist=use)
@@ -485,17 +479,13 @@ def quick_ratios(targets, rates):
         for n, t in sorted(targets.items()) if t.baseline for m in METHODS)
 
 
-def chosen_targets(only, profile):
+def chosen_targets(only):
     """The targets to run: the comparisons asked for and their baselines."""
     names = [COMPARISONS[c] for c in only]
     targets = {}
     for name in names:
         targets[name] = TARGETS[name]
         targets[TARGETS[name].baseline] = TARGETS[TARGETS[name].baseline]
-    if profile:
-        targets['plain'] = TARGETS['plain']
-        for variant in PROFILE_VARIANTS:
-            targets[variant] = Target(variant, 'bench', 'plain')
     return targets
 
 
@@ -521,16 +511,13 @@ def main():
     parser.add_argument('--no-pin', action='store_true',
                         help='leave the placement of processes on CPUs to '
                              'the kernel')
-    parser.add_argument('--profile', action='store_true',
-                        help='add proxies running the experimental variants '
-                             'of benchmarks/ipw_variants.py')
     args = parser.parse_args()
     only = [c.strip() for c in args.only.split(',') if c.strip()]
     unknown = [c for c in only if c not in COMPARISONS]
     if unknown:
         parser.error('unknown comparison(s) %s; choose among %s' % (
             ', '.join(unknown), ', '.join(COMPARISONS)))
-    targets = chosen_targets(only, args.profile)
+    targets = chosen_targets(only)
     # 'whitelist' sets the rules up (through the filter) even if not run.
     proxies = sorted({t.proxy for t in targets.values()} | {'whitelist'})
     common.print_environment('Swift proxy throughput, ip_whitelist vs '
