@@ -102,9 +102,11 @@ untouched. When the rules cannot be read (account or container servers
 failing), the answer is ``503``: never the data.
 
 The rule holds on every path to the data: the check runs on the request
-itself and, by wrapping ``swift.authorize``, on every subrequest made for
-it (SLO and DLO segments, COPY and ``X-Copy-From`` sources, versioned
-writes, symlink targets), judged by the original client's address.
+itself (an object read where the proxy first asks ``swift.authorize``, see
+`How fast it takes`_) and, by wrapping ``swift.authorize``, on every
+subrequest made for it (SLO and DLO segments, COPY and ``X-Copy-From``
+sources, versioned writes, symlink targets), judged by the original
+client's address.
 tempurl, formpost, staticweb, public-read ACLs and s3api cannot skip it.
 A write to a container whose old versions go to another container
 (``X-Versions-Location``, ``X-History-Location``), and setting such a
@@ -183,16 +185,32 @@ at start::
 How fast it takes
 -----------------
 
-Rules are read with Swift's container and account info (per-request cache,
-then memcache, then the backend); each distinct rule set is parsed once
-and kept, within a fixed budget of networks per proxy process. The
-proxy reads the container's info for every object request anyway, and
-``ratelimit`` the account's; without ``ratelimit`` the account info is one
-more memcache read, as it is for a request on the account itself (which
-Swift answers from the account servers, not from that info). Measured
-with 200 rules: about 3 % of an object GET. A
-change made through one proxy is seen there at once; other proxies may use
-the old rules until their cached info expires:
+Where it judges. An object ``GET`` or ``HEAD`` is judged when the proxy
+first asks ``swift.authorize``: to choose the object controller (the
+storage policy) the proxy has by then read the container's info into the
+request's info cache, and the filter reads the rules from there, with no
+look-up (nor copy of the info) of its own. A read answered without that
+question (by the proxy before its controller, or by a middleware to the
+right that reads with its own authority) is judged before any of its
+answer leaves; a read refused there stays refused when the proxy asks
+again. Writes, and requests on accounts and containers, are judged before
+the next middleware runs: the middleware to the right act on them before
+the proxy asks.
+
+What it costs. Each distinct rule set is parsed once and kept, within a
+fixed budget of networks per proxy process. The proxy reads the
+container's info for every object request anyway, and ``ratelimit`` the
+account's; without ``ratelimit`` the account's rules cost one memcache
+read per request (as for a request on the account itself, which Swift
+answers from the account servers, not from that info). Counted
+(``benchmarks/swift_calls.py``: Python calls per object ``GET`` or
+``HEAD``, pipelines loaded in-process against real servers; the proxy
+alone makes some 9,000), the filter adds about 150 at 200 rules and 250
+at 1,000 (620-720 and 1,270-1,470 when it looked the info up itself);
+without ``ratelimit`` about 300, the account's memcache read included.
+
+Changes. A change made through one proxy is seen there at once; other
+proxies may use the old rules until their cached info expires:
 ``recheck_container_existence`` / ``recheck_account_existence`` seconds
 (60 by default) in ``[app:proxy-server]``.
 
@@ -203,6 +221,8 @@ counted as the ``ip_whitelist.denied`` metric; unreadable rules count as
 
 import collections
 
+import logging
+
 from swift.common import constraints
 from swift.common.http import is_success
 from swift.common.middleware.s3api.utils import MULTIUPLOAD_SUFFIX
@@ -210,6 +230,7 @@ from swift.common.registry import register_swift_info
 from swift.common.request_helpers import get_sys_meta_prefix
 from swift.common import swob
 from swift.common import utils
+from swift.common import wsgi
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers import base as proxy_base
 
@@ -231,8 +252,14 @@ VERSIONS_SYSMETA = get_sys_meta_prefix('container') + 'versions-location'
 # Networks one account or container may list: bounds what a request for it
 # costs (parsing 1,000 networks takes ~11 ms, once per rule set and proxy).
 DEFAULT_MAX_RULES = 1000
-# The path whose request __call__ admitted, in that request's environment.
+# The path whose request was admitted, in that request's environment.
 JUDGED_PATH = 'openstack_ext.ip_whitelist.judged_path'
+# An object read judged at the proxy's swift.authorize call (see
+# IPWhitelistMiddleware._judged_at_authorize): its path, the path split,
+# and the refusal it got there.
+PENDING_PATH = 'openstack_ext.ip_whitelist.pending_path'
+PENDING_PARTS = 'openstack_ext.ip_whitelist.pending_parts'
+REFUSAL = 'openstack_ext.ip_whitelist.refusal'
 # What refused a request (see refusal()).
 ACCOUNT_RULES, CONTAINER_RULES, NO_RULES = 'account', 'container', 'none'
 
@@ -333,8 +360,23 @@ class IPCheckingAuthorize(object):
         self.authorize = authorize
 
     def __call__(self, req):
+        env = req.environ
+        path = env.get('PATH_INFO')
         denial = None
-        if req.environ.get(JUDGED_PATH) != req.environ.get('PATH_INFO'):
+        if env.get(PENDING_PATH) == path:
+            # The object read left to be judged here: once refused,
+            # refused again each time the proxy asks (delay_denial), and
+            # judged, logged and counted once.
+            denial = env.get(REFUSAL)
+            if denial is None:
+                denial = self.whitelist.judge(req, self.client,
+                                              env[PENDING_PARTS])
+            if denial is not None:
+                env[REFUSAL] = denial
+                return denial
+            del env[PENDING_PATH]
+            env[JUDGED_PATH] = path
+        elif env.get(JUDGED_PATH) != path:
             denial = self.whitelist.check(req, self.client)
         if denial is None and self.authorize is not None:
             denial = self.authorize(req)
@@ -361,6 +403,8 @@ class IPWhitelistMiddleware(object):
         self.trusted_proxies = _parse_address_list(
             'trusted_proxies', conf.get('trusted_proxies', ''))
         self.max_rules = _parse_max_rules(conf)
+        # Asked once: the debug lines cost a call each on every request.
+        self.debug = self.logger.isEnabledFor(logging.DEBUG)
         self.misplaced = None
         self._pipeline_checked = False
         self._warned_forwarders = set()
@@ -444,21 +488,34 @@ class IPWhitelistMiddleware(object):
             container.
         """
         names = self._names(env)
-        account_values = self._info_rules(self._info(env, True, names),
-                                          'account', for_object)
-        if account_values is None:
+        account_rules = self._level_rules(env, names, True, for_object)
+        if account_rules is rules.MISSING:
             return rules.NO_PERIMETER  # no account: Swift answers 404
-        container_values = None
+        container_rules = None
         if names[1]:
-            container_values = self._info_rules(
-                self._info(env, False, names), 'container', for_object)
-        return rules.Perimeter((
-            self._compiled(account_values, env) if account_values else None,
-            self._compiled(container_values, env) if container_values
-            else None))
+            container_rules = self._level_rules(env, names, False,
+                                                for_object)
+            if container_rules is rules.MISSING:
+                container_rules = None  # being created, or Swift's 404
+        return rules.Perimeter((account_rules, container_rules))
 
-    def _compiled(self, values, env):
-        networks, bad = rules.compile_rules(tuple(values))
+    def _level_rules(self, env, names, account, for_object):
+        """The compiled rules of the account or of the container of *names*.
+
+        :returns: a ``NetworkSet``, ``None`` when that level has no rule, or
+            :data:`rules.MISSING` when it does not exist.
+        :raises: as :meth:`rules`.
+        """
+        holder = names[:1] if account else names
+        values = self._info_rules(self._info(env, account, names),
+                                  'account' if account else 'container',
+                                  for_object)
+        if values is None:
+            return rules.MISSING
+        return self._compiled(values, env, holder) if values else None
+
+    def _compiled(self, values, env, holder=None):
+        networks, bad = rules.compile_rules(tuple(values), holder)
         if bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
@@ -513,7 +570,8 @@ class IPWhitelistMiddleware(object):
         :raises: as :meth:`rules`.
         """
         perimeter = self.rules(env, for_object)
-        self.logger.debug('Allow IPs: %s', perimeter)
+        if self.debug:
+            self.logger.debug('Allow IPs: %s', perimeter)
         account_rules, container_rules = perimeter
         return rules_refusal(client, account_rules, container_rules,
                              self.options.deny_without_rules, container)
@@ -585,9 +643,20 @@ class IPWhitelistMiddleware(object):
         if self.misplaced:
             return _unavailable(
                 req, 'ip_whitelist is misplaced in the proxy pipeline')
-        self.logger.debug('Remote IP: %s', client)
+        if self.debug:
+            self.logger.debug('Remote IP: %s', client)
         if client is not None and client in self.always_allow:
             return None  # as refusal() says, without reading the rules
+        return self.judge(req, client, (version, account, container, obj))
+
+    def judge(self, req, client, parts):
+        """:meth:`check` past its preliminaries, done by the caller.
+
+        :param parts: ``req``'s path split, ``(version, account, container,
+            object)``: an API path, valid, for a client outside
+            ``always_allow``, in a pipeline that is not misplaced.
+        """
+        version, account, container, obj = parts
         try:
             refused_by = self._refusal(req.environ, client, container,
                                        bool(obj))
@@ -630,6 +699,8 @@ class IPWhitelistMiddleware(object):
         ``max_rules``. Deleting an account that still holds containers,
         whose rules the request does not name, is left to ``always_allow``.
         """
+        if req.method not in ('PUT', 'POST', 'DELETE'):
+            return None  # reads (most requests) neither write nor delete
         if req.method == 'DELETE' and \
                 rule_api.holder_kind(req) == 'account' and \
                 not (client is not None and client in self.always_allow) and \
@@ -730,20 +801,81 @@ class IPWhitelistMiddleware(object):
         return swob.HTTPBadRequest(request=req, body=error,
                                    content_type='text/plain')
 
+    # -- the request ----------------------------------------------------------
+
+    def _judged_at_authorize(self, req, client):
+        """``req``'s path split when it is judged at the proxy's question.
+
+        ``None`` for a request judged ahead (by :meth:`check`).
+
+        Object GET and HEAD: to choose the object controller (the storage
+        policy) the proxy reads the container's info into the request's
+        info cache before it first asks, so the rules are read from there,
+        not looked up (and deep-copied) once more ahead of the proxy. A read
+        changes nothing, so one answered without that question is judged
+        before its answer leaves (:meth:`_judged_answer`). Writes, and
+        requests on accounts and containers, are judged ahead of the proxy:
+        the middleware to the right act on them before the proxy asks.
+        """
+        if req.method not in ('GET', 'HEAD') or self.misplaced:
+            return None
+        try:
+            parts = req.split_path(4, 4, True)
+        except ValueError:
+            return None
+        if not parts[3] or not constraints.valid_api_version(parts[0]) or \
+                self._invalid_path(req) is not None:
+            return None
+        if self.debug:
+            self.logger.debug('Remote IP: %s', client)
+        if client is not None and client in self.always_allow:
+            return None  # check() passes it without reading the rules
+        return parts
+
+    def _judged_answer(self, req, client, start_response):
+        """The app's answer to an object read, once the read is judged."""
+        env = req.environ
+        path, method = env['PATH_INFO'], req.method
+        context = wsgi.WSGIContext(self.app)
+        app_iter = context._app_call(env)
+        if env.get(PENDING_PATH) == path:
+            # Refused when the proxy asked, or answered without the
+            # question (by the proxy before its controller, or by a
+            # middleware to the right): judged now, before one byte leaves.
+            del env[PENDING_PATH]
+            denial = env.get(REFUSAL)
+            if denial is None:
+                denial = self.judge(swob.Request(dict(
+                    env, PATH_INFO=path, REQUEST_METHOD=method)), client,
+                    env[PENDING_PARTS])
+            if denial is not None:
+                utils.close_if_possible(app_iter)
+                return denial(env, start_response)
+        start_response(context._response_status, context._response_headers,
+                       context._response_exc_info)
+        return app_iter
+
     def __call__(self, env, start_response):
         if not self._pipeline_checked:
             self._check_loaded_pipeline()
         req = swob.Request(env)
         client = self.client_address(env)
-        denial = self.check(req, client) or \
-            self._translate_rule_writes(req)
-        if denial is not None:
-            return denial(env, start_response)
-        # Subrequests get environments of their own, without this mark.
-        env[JUDGED_PATH] = env.get('PATH_INFO')
+        later = self._judged_at_authorize(req, client)
+        if later:
+            env[PENDING_PATH] = env['PATH_INFO']
+            env[PENDING_PARTS] = later
+        else:
+            denial = self.check(req, client) or \
+                self._translate_rule_writes(req)
+            if denial is not None:
+                return denial(env, start_response)
+            # Subrequests get environments of their own, without this mark.
+            env[JUDGED_PATH] = env.get('PATH_INFO')
         if self._own_authorize(env) is None:
             env['swift.authorize'] = IPCheckingAuthorize(
                 self, client, env.get('swift.authorize'))
+        if later:
+            return self._judged_answer(req, client, start_response)
         if req.method in ('GET', 'HEAD') and \
                 rule_api.may_hold_rules(env['PATH_INFO']):
             start_response = rule_api.show_to_owner(env, start_response)

@@ -413,3 +413,92 @@ class TestOwnerRights(MiddlewareTestCase):
         self.assertNotIn('X-Container-Meta-Allow-Dev', other.headers)
         obj = self.call(OBJECT, ALWAYS, 'HEAD', cache=cache)
         self.assertNotIn('X-Container-Meta-Allow-Dev', obj.headers)
+
+
+class AskingProxy(FakeProxy):
+    """As Swift's proxy: reads the container's info, then asks auth.
+
+    Asks ``swift.authorize`` a second time after a refusal, as the object
+    controller does for a handler marked ``delay_denial``.
+    """
+
+    def __init__(self, cache):
+        super(AskingProxy, self).__init__()
+        self.cache = cache
+        self.asked = []
+
+    def __call__(self, env, start_response):
+        env['swift.infocache'] = self.cache  # get_controller's read
+        authorize = env['swift.authorize']
+        denial = authorize(swob.Request(env))
+        self.asked.append(denial)
+        if denial is not None:
+            denial = authorize(swob.Request(env))
+            self.asked.append(denial)
+            if denial is not None:
+                return denial(env, start_response)
+        self.reached.append(swob.Request(env))
+        start_response('200 OK', [])
+        return [b'object bytes']
+
+
+class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
+    """Object GET and HEAD: judged when the proxy asks, and only then."""
+
+    def setUp(self):
+        super(TestObjectReadsJudgedAtAuthorize, self).setUp()
+        self.cache = info_cache(ACCOUNT_RULE, CONTAINER_RULE)
+        self.app = AskingProxy(self.cache)
+        self.mw = self.make({'always_allow': ALWAYS})
+        self.counted = []
+        self.mw.logger.increment = self.counted.append
+
+    def test_judged_with_the_info_the_proxy_read(self):
+        for method in ('GET', 'HEAD'):
+            # No info cache ahead: a look-up there would have reached the
+            # fake proxy as a HEAD (and failed: it has no such answer).
+            self.assertEqual(200, self.call(OBJECT, IN_BOTH,
+                                            method).status_int)
+            self.assertEqual(403, self.call(OBJECT, IN_ACCOUNT,
+                                            method).status_int)
+        self.assertEqual(['GET', 'HEAD'],
+                         [r.method for r in self.app.reached])
+
+    def test_refused_each_time_asked_counted_once(self):
+        resp = self.call(OBJECT, OUTSIDE)
+        self.assertEqual(403, resp.status_int)
+        self.assertEqual(b'IP Denied', resp.body)
+        self.assertEqual(2, len(self.app.asked))
+        self.assertIs(self.app.asked[0], self.app.asked[1])
+        self.assertEqual(['denied'], self.counted)
+        self.assertEqual([], self.app.reached)
+
+    def test_answer_made_without_asking_is_judged(self):
+        def answering(env, start_response):
+            env['swift.infocache'] = self.cache
+            start_response('200 OK', [])
+            return [b'object bytes']
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            answering, {'always_allow': ALWAYS}, logger=_logger())
+        resp = self.call(OBJECT, OUTSIDE, mw=mw)
+        self.assertEqual(403, resp.status_int)
+        self.assertNotIn(b'object bytes', resp.body)
+        self.assertEqual(b'object bytes',
+                         self.call(OBJECT, IN_BOTH, mw=mw).body)
+
+    def test_path_changed_on_the_way_judges_the_original_too(self):
+        def rewriting(env, start_response):
+            # Another container (no rules there) asked for in its stead.
+            env['PATH_INFO'] = ACCOUNT + '/open/o'
+            return self.app(env, start_response)
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            rewriting, {'always_allow': ALWAYS}, logger=_logger())
+        self.cache['container/AUTH_a/open'] = \
+            proxy_base.headers_to_container_info({}, 200)
+        self.assertEqual(403, self.call(OBJECT, IN_ACCOUNT, mw=mw).status_int)
+        self.assertEqual(200, self.call(OBJECT, IN_BOTH, mw=mw).status_int)
+
+    def test_writes_judged_before_the_app(self):
+        self.assertEqual(403, self.call(OBJECT, OUTSIDE, 'PUT',
+                                        cache=self.cache).status_int)
+        self.assertEqual([], self.app.asked)

@@ -87,3 +87,38 @@ class TestPerimeter(testtools.TestCase):
         self.assertEqual((account, None),
                          (rules.Perimeter((account, None)).account,
                           rules.Perimeter((account, None)).container))
+
+
+class TestCompiledRulesByHolder(testtools.TestCase):
+    """Told the holder, the cache compares values instead of hashing."""
+
+    def fresh(self, *values):
+        # As read from memcache: equal strings, new objects.
+        return tuple(v.encode().decode() for v in values)
+
+    def test_same_set_for_equal_values_new_set_for_changed(self):
+        cache = rules.CompiledRules()
+        first = cache(self.fresh('192.0.2.0/24'), ('AUTH_a', 'c'))[0]
+        self.assertIs(first, cache(self.fresh('192.0.2.0/24'),
+                                   ('AUTH_a', 'c'))[0])
+        changed = cache(self.fresh('198.51.100.0/24'), ('AUTH_a', 'c'))[0]
+        self.assertIn(ip('198.51.100.7'), changed)
+        self.assertNotIn(ip('192.0.2.7'), changed)
+        # Another holder with the first values shares the first set.
+        self.assertIs(first, cache(self.fresh('192.0.2.0/24'),
+                                   ('AUTH_b',))[0])
+
+    def test_dropped_sets_forget_their_holders(self):
+        cache = rules.CompiledRules(budget=4, holders=2)
+        cache(('192.0.2.1, 192.0.2.2',), ('a',))            # weighs 3
+        cache(('198.51.100.1, 198.51.100.2',), ('b',))      # 6 > 4
+        self.assertEqual(1, len(cache))
+        self.assertEqual({('b',)}, set(cache._holders))
+        networks = cache(self.fresh('192.0.2.1, 192.0.2.2'), ('a',))[0]
+        self.assertIn(ip('192.0.2.2'), networks)
+        cache(('203.0.113.1',), ('c',))
+        self.assertLessEqual(len(cache._holders), 2)
+        for values, holders in [(e[1], e[2])
+                                for e in cache._sets.values()]:
+            for holder in holders:
+                self.assertIs(values, cache._holders[holder])
