@@ -64,7 +64,7 @@ exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
 only an error), 2 usage error."""
 
 KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
-                 'deny_without_rules', 'max_rules')
+                 'deny_without_rules', 'max_rules', 'rules_cache_time')
 FALSE_VALUES = ('0', 'no', 'n', 'false', 'f', 'off')
 
 
@@ -146,6 +146,12 @@ def _check_options(rep, options, local):
         else ''), 22)
     rep.field('  max_rules', '%d networks per account or container'
               % mw.max_rules, 22)
+    kept = mw.kept_rules  # None: rules_cache_time = 0
+    rep.field('  rules_cache_time', '%g s (%s)' % (
+        0 if kept is None else kept.seconds,
+        'rules read with every request' if kept is None else
+        'rules kept per process: changes made through other proxies or '
+        'workers apply up to that much later'), 22)
 
 
 def _fixed(loaded, proxy_pipeline):

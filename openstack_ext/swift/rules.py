@@ -21,6 +21,7 @@ nor a few huge rule sets can grow a proxy without bound.
 """
 
 import collections
+import time
 
 from openstack_ext import addresses
 
@@ -174,4 +175,68 @@ class CompiledRules(object):
 compile_rules = CompiledRules()
 
 
-MISSING = object()  # an account or container that does not exist
+MISSING = object()  # KeptRules.get: nothing kept
+
+
+class KeptRules(object):
+    """The compiled rules of each account and container, for a while.
+
+    For ``rules_cache_time``: rules found here are used without reading the
+    account's or container's info at all. Keyed by holder, ``(account,)``
+    or ``(account, container)``; an entry is a ``NetworkSet`` or ``None``
+    (no rule), kept *seconds* after it was read; bounded like
+    :class:`CompiledRules` by the networks held. A write on a holder
+    through this process forgets what was read of it before the write
+    ended.
+    """
+
+    def __init__(self, seconds, budget=CACHE_BUDGET, clock=time.monotonic):
+        self.seconds = seconds
+        self.budget = budget
+        self.now = clock
+        self.held = 0
+        self._kept = collections.OrderedDict()  # holder: (expires, rules)
+        self._written = collections.OrderedDict()  # holder: end of write
+
+    def get(self, holder):
+        """The kept rules of *holder*, or :data:`MISSING`."""
+        entry = self._kept.get(holder)
+        if entry is None:
+            return MISSING
+        if entry[0] <= self.now():
+            self._drop(holder)
+            return MISSING
+        return entry[1]
+
+    def keep(self, holder, networks, read_at):
+        """Keep *networks*, the rules of *holder* as read at *read_at*."""
+        if read_at <= self._written.get(holder, read_at - 1):
+            return  # read while a write through here was under way
+        self._drop(holder)
+        self._kept[holder] = (read_at + self.seconds, networks)
+        self.held += _weight(networks)
+        while self.held > self.budget and self._kept:
+            _holder, (_expires, dropped) = self._kept.popitem(last=False)
+            self.held -= _weight(dropped)
+
+    def forget(self, holder):
+        """A write on *holder* through this process has just ended."""
+        self._drop(holder)
+        now = self.now()
+        self._written[holder] = now
+        self._written.move_to_end(holder)
+        # What was read before now - seconds has expired anyway.
+        while next(iter(self._written.values())) < now - self.seconds:
+            self._written.popitem(last=False)
+
+    def _drop(self, holder):
+        entry = self._kept.pop(holder, None)
+        if entry is not None:
+            self.held -= _weight(entry[1])
+
+    def __len__(self):
+        return len(self._kept)
+
+
+def _weight(networks):
+    return 1 + (len(networks) if networks is not None else 0)

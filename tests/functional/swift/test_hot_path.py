@@ -15,14 +15,15 @@
 An object GET or HEAD is judged when the proxy first asks
 ``swift.authorize``, with the container's info it has just read. These
 are the roads around that question: an answer made without it, the
-question asked again after a refusal (``delay_denial``), and a
-pre-authorised request (tempurl). P lists only
+question asked again after a refusal (``delay_denial``), a pre-authorised
+request (tempurl), and kept rules (``rules_cache_time``). P lists only
 127.0.0.2; 127.0.0.3 holds the owner's token. Each case has its control
 from 127.0.0.2.
 """
 
 import hashlib
 import hmac
+import json
 import time
 
 from tests.functional.swift import base
@@ -30,6 +31,7 @@ from tests.functional.swift import cluster as c
 
 ADMIN, LISTED, OTHER = base.ADMIN, base.LISTED, base.OTHER
 KEY = 'hot-path-key'
+KEPT_SECONDS = 30
 ANSWERING = c.PIPELINE.replace('ip_whitelist', 'ip_whitelist answering')
 ANSWERING_SECTION = ('filter:answering', {
     'paste.filter_factory':
@@ -117,3 +119,74 @@ class TestJudgedReads(base.ClusterTestCase):
                 self.assertIPDenied(bad)
             else:
                 self.assertEqual(404, bad.status, bad)  # no rules to pass
+
+
+class TestRulesCacheTime(base.ClusterTestCase):
+    """A rule change is applied at once by the proxy that made it."""
+
+    PROXIES = {
+        'main': c.ProxySpec(),
+        'second': c.ProxySpec(),
+        'kept': c.ProxySpec(whitelist={
+            'rules_cache_time': str(KEPT_SECONDS)}),
+        'kept2': c.ProxySpec(whitelist={
+            'rules_cache_time': str(KEPT_SECONDS)}),
+    }
+
+    def narrow(self, proxy, others):
+        """Open P to OTHER, read it everywhere, then close it via *proxy*.
+
+        :returns: the seconds since the other proxies read the old rules.
+        """
+        name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, OTHER)},
+            prefix='k')
+        secret = self.put_secret(path)
+        for each in (proxy,) + others:
+            self.assertAllowed(self.req('GET', path + '/o', user=c.OWNER,
+                                        proxy=each), secret)
+        read = time.monotonic()
+        self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED},
+                   proxy=proxy)
+        return path, secret, time.monotonic() - read
+
+    def test_default_applies_changes_at_once_everywhere(self):
+        path, secret, _age = self.narrow('main', ('second',))
+        for proxy in ('main', 'second'):
+            self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
+                                         proxy=proxy))
+            self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                        user=c.OWNER, proxy=proxy), secret)
+
+    def test_kept_rules_change_at_once_where_changed(self):
+        path, secret, age = self.narrow('kept', ('kept2',))
+        self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
+                                     proxy='kept'))
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER, proxy='kept'), secret)
+        # Another proxy keeps what it read for rules_cache_time: the
+        # delay the option documents.
+        if age < KEPT_SECONDS - 5:
+            self.assertAllowed(self.req('GET', path + '/o', user=c.OWNER,
+                                        proxy='kept2'), secret)
+
+    def test_kept_account_rules_change_at_once_where_changed(self):
+        name, path = self.new_container(prefix='ka')
+        secret = self.put_secret(path)
+        account = '/v1/' + c.ACCOUNT
+        self.assertAllowed(self.req('GET', path + '/o', user=c.OWNER,
+                                    proxy='kept'), secret)
+        self.admin('POST', account, {'X-Account-Meta-Allow-Hot': LISTED},
+                   proxy='kept')
+        self.addCleanup(self.admin, 'POST', account, {
+            'X-Remove-Account-Meta-Allow-Hot': 'x'}, proxy='kept')
+        self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
+                                     proxy='kept'))
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER, proxy='kept'), secret)
+
+    def test_published_in_info(self):
+        for proxy, seconds in (('main', 0), ('kept', KEPT_SECONDS)):
+            info = json.loads(self.req('GET', '/info', proxy=proxy).body)
+            self.assertEqual(seconds, info['ip_whitelist'][
+                'rules_cache_time'])

@@ -120,6 +120,10 @@ class TestBadConfig(base.ClusterTestCase):
                          ['trusted_proxies', 'nonsense']),
             'max0': ({'max_rules': '0'}, ['max_rules', "'0'"]),
             'maxword': ({'max_rules': 'lots'}, ['max_rules', "'lots'"]),
+            'cacheneg': ({'rules_cache_time': '-1'},
+                         ['rules_cache_time', "'-1'"]),
+            'cacheword': ({'rules_cache_time': 'soon'},
+                          ['rules_cache_time', "'soon'"]),
         }
         for name, (options, _needles) in cases.items():
             self.cluster.start_proxy(name, c.ProxySpec(whitelist=options),

@@ -166,6 +166,19 @@ class CheckProxyPipelineTest(base.CommandTestCase):
         self.assertIn('Fix: add cache (use = egg:swift#memcache) before '
                       'ip_whitelist.', output)
 
+    def test_rules_cache_time(self):
+        output = self.assertOk(self.check(GOOD))
+        self.assertIn('rules_cache_time    0 s (rules read with every '
+                      'request)', output)
+        output = self.assertOk(self.check(
+            GOOD, options='rules_cache_time = 2.5\n'))
+        self.assertIn('rules_cache_time    2.5 s (rules kept per process',
+                      output)
+        self.assertProblems(
+            self.check(GOOD, options='rules_cache_time = -1\n'),
+            "ERROR: ip_whitelist: invalid rules_cache_time value: '-1' "
+            "(seconds, 0 or more): the proxy refuses to start")
+
     def test_misspelt_and_non_boolean_options(self):
         self.assertProblems(
             self.check(GOOD, options='trusted_proxy = 192.0.2.1\n'

@@ -502,3 +502,35 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual(403, self.call(OBJECT, OUTSIDE, 'PUT',
                                         cache=self.cache).status_int)
         self.assertEqual([], self.app.asked)
+
+
+class TestRulesCacheTime(MiddlewareTestCase):
+
+    def test_bad_values_stop_the_proxy(self):
+        for value in ('-1', 'soon', 'inf', 'nan', ''):
+            error = self.assertRaises(ValueError, self.make,
+                                      {'rules_cache_time': value})
+            self.assertIn('rules_cache_time', str(error))
+            self.assertIn(repr(value), str(error))
+        self.assertIsNone(self.make({}).kept_rules)  # default 0: none kept
+
+    def test_kept_until_expired_forgotten_when_written_here(self):
+        mw = self.make({'always_allow': ALWAYS, 'rules_cache_time': '60'})
+        clock = [100.0]
+        mw.kept_rules.now = lambda: clock[0]
+        closed = info_cache(container_rule=CONTAINER_RULE)
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=closed,
+                                        mw=mw).status_int)
+        # Opened through another proxy: kept rules still apply here ...
+        opened = info_cache()
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=opened,
+                                        mw=mw).status_int)
+        clock[0] += 60  # ... until they expire.
+        self.assertEqual(204, self.call(CONTAINER, IN_ACCOUNT, cache=opened,
+                                        mw=mw).status_int)
+        # Closed through this one: applied at once.
+        self.assertEqual(204, self.call(CONTAINER, IN_CONTAINER, 'POST', {
+            'X-Container-Meta-Allow-Dev': IN_CONTAINER}, opened,
+            mw=mw).status_int)
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=closed,
+                                        mw=mw).status_int)

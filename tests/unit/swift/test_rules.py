@@ -89,6 +89,70 @@ class TestPerimeter(testtools.TestCase):
                           rules.Perimeter((account, None)).container))
 
 
+class Clock(object):
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class TestKeptRules(testtools.TestCase):
+    """``rules_cache_time``'s store: per holder, for a while, bounded."""
+
+    def setUp(self):
+        super(TestKeptRules, self).setUp()
+        self.clock = Clock()
+        self.kept = rules.KeptRules(10, budget=10, clock=self.clock)
+        self.networks = rules.compile_uncached(('192.0.2.0/24',))[0]
+
+    def test_kept_for_the_time_given(self):
+        holder = ('AUTH_a', 'c')
+        self.assertIs(rules.MISSING, self.kept.get(holder))
+        self.kept.keep(holder, self.networks, self.clock())
+        self.kept.keep(('AUTH_a',), None, self.clock())  # no rule: kept
+        self.clock.now += 9.9
+        self.assertIs(self.networks, self.kept.get(holder))
+        self.assertIsNone(self.kept.get(('AUTH_a',)))
+        self.clock.now += 0.1
+        self.assertIs(rules.MISSING, self.kept.get(holder))
+        self.assertEqual(1, len(self.kept))
+
+    def test_a_write_here_forgets_and_refuses_older_reads(self):
+        holder = ('AUTH_a',)
+        read_at = self.clock()
+        self.kept.keep(holder, self.networks, read_at)
+        self.clock.now += 1
+        self.kept.forget(holder)
+        self.assertIs(rules.MISSING, self.kept.get(holder))
+        # Read before the write ended (a request running meanwhile).
+        self.kept.keep(holder, self.networks, read_at + 0.5)
+        self.assertIs(rules.MISSING, self.kept.get(holder))
+        # Control: read after it, kept.
+        self.clock.now += 0.1
+        self.kept.keep(holder, None, self.clock())
+        self.assertIsNone(self.kept.get(holder))
+        # Other holders are not touched by the write.
+        self.kept.keep(('AUTH_b',), self.networks, read_at)
+        self.assertIs(self.networks, self.kept.get(('AUTH_b',)))
+
+    def test_bounded_by_networks(self):
+        big = rules.compile_uncached(('10.0.0.1 10.0.0.2 10.0.0.3 '
+                                      '10.0.0.4',))[0]  # weighs 5
+        for name in ('a', 'b', 'c'):
+            self.kept.keep((name,), big, self.clock())
+        self.assertLessEqual(self.kept.held, self.kept.budget)
+        self.assertEqual(2, len(self.kept))
+        self.assertIs(rules.MISSING, self.kept.get(('a',)))  # oldest out
+        self.assertIs(big, self.kept.get(('c',)))
+
+    def test_writes_remembered_only_as_long_as_they_matter(self):
+        for number in range(50):
+            self.kept.forget(('AUTH_%d' % number,))
+            self.clock.now += 1
+        self.assertLessEqual(len(self.kept._written), 11)
+
+
 class TestCompiledRulesByHolder(testtools.TestCase):
     """Told the holder, the cache compares values instead of hashing."""
 
