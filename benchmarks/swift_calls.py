@@ -96,20 +96,21 @@ def main():
                              'plain pipeline, in-process')
     cluster = throughput.start_cluster(proxies)
     try:
-        token, shown = throughput.prepare(cluster, targets)
+        tokens, shown = throughput.prepare(cluster, targets)
         utils.set_swift_dir(cluster.dir)
         apps = {name: wsgi.loadapp(cluster.conf_path(name))
                 for name in proxies}
         print('containers: %s; client %s; %d requests per count, fastest '
               'of %d timing runs' % (', '.join(
-                  '%s %d rules' % item for item in sorted(shown.items())),
+                  '%s %s rules' % item for item in sorted(shown.items())),
                   throughput.CLIENT, args.requests, args.runs))
         results = {}
         for name, target in sorted(targets.items()):
             for method in throughput.METHODS:
                 results[name, method] = measure(
                     apps[target.proxy], method,
-                    throughput.object_path(target.container), token,
+                    throughput.object_path(target.container),
+                    tokens[target.container],
                     args.requests, args.runs)
     finally:
         cluster.cleanUp()

@@ -36,10 +36,12 @@ their pipelines (all at log_level INFO, one worker):
 
 Two containers, each holding a 1 KiB object: ``bench`` protected by 200
 rules (IPv4 and IPv6 networks of many prefix lengths, in 20 ``allow-*``
-values set by the owner through the middleware) and ``bench1000`` by 1,000
-rules (the default ``max_rules``), packed into values of at most 256
-characters as an owner would store them. A *target* is a proxy and a
-container; each compared target is paired with its baseline: ``whitelist``,
+values set by the owner through the middleware) and ``bench1000``, in an
+account of its own, by 1,000 (500 IPv4 networks on its account and 500 on
+the container, both judged for every request: one holder lists at most
+``rule_api.MAX_RULE_NAMES`` values of at most 256 characters). A
+*target* is a proxy and a container; each compared target is paired with
+its baseline: ``whitelist``,
 ``plain_again``, ``noop`` with ``plain`` (200 rules), ``whitelist@1000``
 with ``plain@1000``, ``whitelist_norl`` with ``plain_norl``. The client is
 bound to 127.0.0.5, which only a rule allows (``always_allow = auto``
@@ -87,8 +89,14 @@ CLIENT = '127.0.0.5'
 OUTSIDER = '127.0.0.9'
 OBJECT = 'obj'
 BODY = bytes(range(256)) * 4
-# Containers and the number of rules protecting each.
-CONTAINERS = {'bench': 200, 'bench1000': 1000}
+# Container: (account, its owner, rules on the account, on the container).
+# One holder lists at most rule_api.MAX_RULE_NAMES values of at most 256
+# characters: the 1,000 rules are its account's 500 and its own 500 (both
+# judged for every request), in an account of their own.
+CONTAINERS = {
+    'bench': (swift_cluster.ACCOUNT, swift_cluster.OWNER, 0, 200),
+    'bench1000': (swift_cluster.ACCOUNT2, swift_cluster.OWNER2, 500, 500),
+}
 NO_RATELIMIT = swift_cluster.PIPELINE.replace(' ratelimit', '')
 PLAIN_NO_RATELIMIT = swift_cluster.PLAIN_PIPELINE.replace(' ratelimit', '')
 CONTROLS = ('plain', 'plain_again', 'noop', 'plain_norl')  # enforce nothing
@@ -120,15 +128,31 @@ JUDGED = ('whitelist', 'whitelist@1000')  # at default settings
 MAX_META_PER_POST = 80  # swift.common.constraints.MAX_META_COUNT is 90
 
 
-def rules_for(count):
+def ipv4_networks(count, rng):
+    """*count* distinct public IPv4 networks of many prefix lengths."""
+    found = set()
+    while len(found) < count:
+        prefix = rng.randint(8, 32)
+        number = rng.getrandbits(32) >> (32 - prefix) << (32 - prefix)
+        net = ipaddress.IPv4Network((number, prefix))
+        if not (net.is_loopback or net.is_private or net.is_multicast):
+            found.add(net)
+    return sorted(found)
+
+
+def rules_for(count, seed=0):
     """Rule values listing *count* networks, one of them covering CLIENT.
 
-    200 rules: 20 values, as in earlier runs of this benchmark; more: values
-    of at most 256 characters (Swift's limit on one metadata value).
+    200 rules: IPv4 and IPv6 in 20 values, as in earlier runs of this
+    benchmark; 500: IPv4 (shorter), packed into values of at most 256
+    characters (Swift's limit on one metadata value) to fit in one holder.
     """
-    rng = random.Random(count)  # 200: the rules of earlier runs
-    networks = swift_decision.random_networks(
-        count - 1, rng, avoid=('127.0.0.0/8',))
+    rng = random.Random(count + seed)  # 200: the rules of earlier runs
+    if count == 200:
+        networks = swift_decision.random_networks(
+            count - 1, rng, avoid=('127.0.0.0/8',))
+    else:
+        networks = ipv4_networks(count - 1, rng)
     networks.append(ipaddress.ip_network('127.0.0.4/30'))
     rng.shuffle(networks)
     if count == 200:
@@ -136,9 +160,9 @@ def rules_for(count):
     return swift_decision.pack_values(networks)
 
 
-def rule_posts(values):
+def rule_posts(values, kind='Container'):
     """Header dicts setting *values*, few enough per request for Swift."""
-    headers = {'X-Container-Meta-Allow-r%03d' % i: v
+    headers = {'X-%s-Meta-Allow-r%03d' % (kind, i): v
                for i, v in enumerate(values)}
     names = sorted(headers)
     return [{n: headers[n] for n in names[i:i + MAX_META_PER_POST]}
@@ -201,40 +225,50 @@ def separate_cpus(cluster, proxies):
 
 
 def object_path(container):
-    return '/v1/%s/%s/%s' % (swift_cluster.ACCOUNT, container, OBJECT)
+    return '/v1/%s/%s/%s' % (CONTAINERS[container][0], container, OBJECT)
 
 
 def prepare(cluster, targets):
     """Containers, rules and objects; check every target serves and judges.
 
-    :returns: ``{container: networks shown to the owner}``.
+    :returns: ``({container: owner's token}, {container: networks shown to
+        the owner, account's + container's})``.
     """
-    token = cluster.token()
-    owner = {'X-Auth-Token': token}
     admin = {'proxy': 'whitelist', 'source': '127.0.0.1'}
     containers = sorted({targets[t].container for t in targets})
-    shown = {}
+    tokens, shown = {}, {}
     for container in containers:
-        base = '/v1/%s/%s' % (swift_cluster.ACCOUNT, container)
+        account, user, account_rules, container_rules = CONTAINERS[container]
+        tokens[container] = cluster.token(user)
+        owner = {'X-Auth-Token': tokens[container]}
+        base = '/v1/%s/%s' % (account, container)
+        posts = [('/v1/' + account, headers) for headers in rule_posts(
+            rules_for(account_rules, 1), 'Account')] if account_rules else []
+        posts += [(base, headers)
+                  for headers in rule_posts(rules_for(container_rules))]
         checks = [cluster.request('PUT', base, headers=owner, **admin)]
-        checks.extend(cluster.request('POST', base, **dict(
+        checks.extend(cluster.request('POST', path, **dict(
             admin, headers=dict(owner, **headers)))
-            for headers in rule_posts(rules_for(CONTAINERS[container])))
+            for path, headers in posts)
         checks.append(cluster.request('PUT', object_path(container),
                                       body=BODY, headers=owner, **admin))
         for resp in checks:
             if resp.status // 100 != 2:
                 raise RuntimeError('setup of %s failed: %r' % (container,
                                                                resp))
-        head = cluster.request('HEAD', base, headers=owner, **admin)
-        shown[container] = sum(
-            len(v.split(',')) for k, v in head.headers.items()
-            if k.lower().startswith('x-container-meta-allow-'))
-        if shown[container] != CONTAINERS[container]:
-            raise RuntimeError('%s shows %d rules, not %d' % (
-                container, shown[container], CONTAINERS[container]))
+        counts = []
+        for path, kind in (('/v1/' + account, 'account'), (base, 'container')):
+            head = cluster.request('HEAD', path, headers=owner, **admin)
+            counts.append(sum(
+                len(v.split(',')) for k, v in head.headers.items()
+                if k.lower().startswith('x-%s-meta-allow-' % kind)))
+        if counts != [account_rules, container_rules]:
+            raise RuntimeError('%s shows %s rules, not %d + %d' % (
+                container, counts, account_rules, container_rules))
+        shown[container] = '%d + %d' % tuple(counts)
     for name, target in sorted(targets.items()):
         path = object_path(target.container)
+        owner = {'X-Auth-Token': tokens[target.container]}
         resp = cluster.request('GET', path, headers=owner, proxy=target.proxy,
                                source=CLIENT)
         if resp.status != 200 or resp.body != BODY:
@@ -245,7 +279,7 @@ def prepare(cluster, targets):
         if resp.status != (200 if target.proxy in CONTROLS else 403):
             raise RuntimeError('rules not in force on %s: %r' % (
                 name, resp))
-    return token, shown
+    return tokens, shown
 
 
 def cpu_ns(pid):
@@ -308,7 +342,7 @@ class Client(object):
             self.conn.close()
 
 
-def run(cluster, targets, token, rounds, turns, block, max_seconds, seed):
+def run(cluster, targets, tokens, rounds, turns, block, max_seconds, seed):
     """Interleaved shuffled blocks; per-round rates and every latency.
 
     A round is, for GET and for HEAD, *turns* turns in each of which every
@@ -318,7 +352,8 @@ def run(cluster, targets, token, rounds, turns, block, max_seconds, seed):
     """
     names = sorted(targets)
     clients = {n: Client(cluster, targets[n].proxy,
-                         object_path(targets[n].container), token)
+                         object_path(targets[n].container),
+                         tokens[targets[n].container])
                for n in names}
     for name in names:  # warm up connections, caches, interpreters
         for method in METHODS:
@@ -533,7 +568,7 @@ def main():
         try:
             placement = None if args.no_pin else separate_cpus(cluster,
                                                                proxies)
-            token, shown = prepare(cluster, targets)
+            tokens, shown = prepare(cluster, targets)
             print('\n== cluster %d of %d: %d proxies (%s; 1 worker each, '
                   'log_level INFO) on shared account/container/object '
                   'servers and memcached' % (
@@ -545,13 +580,14 @@ def main():
                 for n, t in sorted(targets.items())))
             print('containers: %s; client %s allowed by a rule, %s refused '
                   '(checked); object %d bytes' % (', '.join(
-                      '%s %d rules' % item for item in sorted(shown.items())),
+                      '%s %s rules (account + container)' % item
+                      for item in sorted(shown.items())),
                       CLIENT, OUTSIDER, len(BODY)))
             print('plan: %d rounds; per round and method, %d turns of %d '
                   'requests to each target in a new shuffled order; '
                   'keep-alive, sequential' % (args.rounds, args.turns,
                                               args.block))
-            result = run(cluster, targets, token, args.rounds, args.turns,
+            result = run(cluster, targets, tokens, args.rounds, args.turns,
                          args.block, args.max_seconds, args.seed + number)
         finally:
             cluster.cleanUp()
