@@ -177,7 +177,13 @@ def model_request(ex):
     client = model_client(ex.peer, ex.forwarded_for, ex.trusted,
                           ex.always_allow)
     if len(segments) < 4 or not segments[3]:
-        return model_decision(ex, None, client, False)  # the account
+        status = model_decision(ex, None, client, False)  # the account
+        if status == 200 and ex.asks and ex.method == 'DELETE' and \
+                ex.account_status // 100 == 2 and ex.containers and not (
+                    client is not None and
+                    any(client in n for n in ex.always_allow)):
+            return 403  # its containers' rules would go with it
+        return status
     for_object = len(segments) > 4 and any(segments[4:])
     return model_decision(ex, CONTAINER, client, for_object)
 
@@ -391,12 +397,19 @@ class _Recorder(object):
     Swift's proxy does, and answers a refusal with it.
     """
 
-    def __init__(self, asks):
+    def __init__(self, asks, account_status=200, container_count=0):
         self.asks = asks
+        self.account_status = account_status
+        self.container_count = container_count
         self.called = False
         self.sub_status = None
 
     def __call__(self, env, start_response):
+        if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE:
+            # The filter's own look at the account: its containers.
+            start_response('%d Fake' % self.account_status, [
+                ('X-Account-Container-Count', str(self.container_count))])
+            return [b'']
         authorize = env.get('swift.authorize')
         if self.asks and authorize is not None:
             env['swift_owner'] = True  # as auth says of the owner
@@ -433,7 +446,7 @@ def _logger():
 
 def run_example(ex):
     """Return a list of mismatch descriptions (empty: model agrees)."""
-    app = _Recorder(ex.asks)
+    app = _Recorder(ex.asks, ex.account_status, len(ex.containers))
     conf = {'always_allow': _config_text(ex.always_allow, str),
             'trusted_proxies': _config_text(ex.trusted, str),
             'deny_without_rules': str(ex.deny_without_rules)}
