@@ -30,6 +30,7 @@ import hashlib
 import http.client
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -73,11 +74,23 @@ SIMPLE_FILTERS = (
     'symlink', 's3api')
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands
+# out for outgoing connections could be taken again between this check
+# and the server's bind, which loaded test runs hit.
+_PORTS = (20000, 32000)
+
+
 def free_port(host='127.0.0.1'):
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    for _attempt in range(100):
+        port = random.randint(*_PORTS)
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError('no free port in %d-%d' % _PORTS)
 
 
 def _tmp_root():
