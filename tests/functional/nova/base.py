@@ -37,6 +37,7 @@ from nova.tests.functional.api import client
 from nova.tests.functional import integrated_helpers
 from oslo_middleware import http_proxy_to_wsgi
 from paste.deploy import loadwsgi
+from placement.objects import research_context
 
 # Registers the [ip_pools] options on Nova's CONF, as the scheduler does.
 from openstack_ext.nova import pool_filter  # noqa: F401
@@ -61,6 +62,28 @@ class LureWeigher(weights.BaseHostWeigher):
 
     def _weigh_object(self, host_state, weight_properties):
         return 1.0 if host_state.host in self.lured else 0.0
+
+
+class WorstCut(object):
+    """Placement's cut, taken as badly as it can be for a test.
+
+    Placement keeps the first ``max_placement_results`` candidates in an
+    order that is no contract (it changes from run to run). This keeps the
+    candidates on the providers in ``first`` first, so that a test makes
+    placement's cut the worst one for it (a move's single candidate the
+    host it leaves) every time.
+    """
+
+    first = frozenset()
+
+    @classmethod
+    def limit_results(cls, original):
+        def limit_results(search, alloc_request_objs, summary_objs):
+            ranked = sorted(alloc_request_objs, key=lambda request: not any(
+                resource.resource_provider.uuid in cls.first
+                for resource in request.resource_requests))
+            return original(search, ranked, summary_objs)
+        return limit_results
 
 
 class ClientBehindProxy(client.TestOpenStackClient):
@@ -131,6 +154,12 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         # them, so they are set first.
         self.useFixture(fixtures.MockPatchObject(
             LureWeigher, 'lured', frozenset()))
+        self.useFixture(fixtures.MockPatchObject(
+            WorstCut, 'first', frozenset()))
+        self.useFixture(fixtures.MonkeyPatch(
+            'placement.objects.research_context.RequestWideSearchContext.'
+            'limit_results', WorstCut.limit_results(
+                research_context.RequestWideSearchContext.limit_results)))
         self.useFixture(hook_fixture.PlacementHookIsolation())
         # Some scenarios boot a dozen servers.
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
@@ -214,7 +243,8 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         """Boot through a client of *pool*; an admin elsewhere moves it.
 
         Resize, cold and live migration, shelve-offload and unshelve,
-        rebuild, then evacuation of a fresh server: each lands in *pool*.
+        rebuild, then evacuation of a fresh server: each lands in *pool*,
+        while placement's cut keeps the host left first if it may.
         """
         self.lure_away_from(pool)
         server = self.boot(self.client_from(client_address))
@@ -223,6 +253,7 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         self.api = self.admin_api = self.admin_from('10.2.0.50')
         flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1)
 
+        self.cut_first(host)
         self.api.post_server_action(
             server['id'], {'resize': {'flavorRef': flavor}})
         self._wait_for_state_change(server, 'VERIFY_RESIZE')
@@ -230,15 +261,18 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
                                           pool)
         self._confirm_resize(server)
 
+        self.cut_first(host)
         self._migrate_server(server)
         host = self.assertMovedWithinPool(server, host,
                                           prefix + 'cold_migrate', pool)
         self._confirm_resize(server)
 
+        self.cut_first(host)
         self._live_migrate(server)
         host = self.assertMovedWithinPool(server, host,
                                           prefix + 'live_migrate', pool)
 
+        self.cut_first(host)
         self._shelve_server(server)
         self._unshelve_server(server)
         host = self.assertInPool(server, pool,
@@ -251,6 +285,11 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
 
         self.evacuate_fresh_server(self.client_from(client_address),
                                    prefix + 'evacuate', pool)
+
+    def cut_first(self, *hosts):
+        """Keep the candidates of *hosts* first in placement's cut."""
+        WorstCut.first = frozenset(self._get_provider_uuid_by_host(host)
+                                   for host in hosts)
 
     def lure_away_from(self, pool):
         """Rank every host outside *pool* first from now on."""
@@ -270,6 +309,7 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         """
         server = self.boot(owner)
         host = self.assertInPool(server, pool, scenario + '_boot')
+        self.cut_first(host)
         self.computes[host].stop()
         self.force_down(host)
         self._evacuate_server(server)
