@@ -31,27 +31,53 @@ is not touched. The host filter still checks every host it sees, so a
 placement aggregate that is out of date can never place a server outside
 its pool.
 
+A move also forbids placement the hosts it leaves (Nova's
+``ignore_hosts``, which Nova itself drops only after placement's cut), by
+one-host placement aggregates (see :mod:`openstack_ext.nova.pool_aggregates`),
+so that at a cut of 1 placement's single candidate is another host of the
+pool. Unconstrained moves are left exactly to Nova (which, at
+a cut of 1, fails a move whose one candidate is the host it leaves:
+"There are not enough hosts available.").
+
 Failures, as the server fault shows them (``No valid host was found.``
 followed by the reason):
 
 * the client is in no pool: "The client's network is in no IP pool.";
 * no compute host is in the pool: "IP pool 'qa' has no compute host.";
-* the pool has hosts but placement finds none with room, or Nova's other
-  filters turn all of them down: Nova's own reason, as in a full cloud
-  (the scheduler's debug log names the pool and its aggregates).
+* placement finds no host of the pool with room: "No host of IP pool
+  'doc' has room for this request (the pool has 2 hosts)." (for a move,
+  "... has 2 hosts, not counting doc-1, which the server leaves");
+* placement offers hosts of the pool but Nova's filters turn all of them
+  down: "Placement offered hosts of IP pool 'doc' with room for this
+  request, but none passed the scheduler's filters (the pool has 2
+  hosts).". Placement offers at most ``max_placement_results`` of them:
+  other hosts of the pool may have passed.
 
-The hook relies on three things in Nova that are not a public interface:
+For these last two, :func:`install` also wraps
+``SchedulerManager.select_destinations``: when it fails with Nova's own
+NoValidHost for a request this hook constrained, the reason is replaced
+by one naming the pool; every other request and reason is Nova's.
+
+The hook relies on things in Nova that are not a public interface:
 ``ALL_REQUEST_FILTERS`` is a list that ``process_reqspec`` reads when it
 runs, ``SchedulerManager.select_destinations`` calls ``process_reqspec``,
-and ``Destination`` has ``require_aggregates``. :func:`install` checks
-them and raises :class:`PlacementHookError`, which stops nova-scheduler at
-start, when this Nova is different.
+takes ``spec_obj`` and is an RPC endpoint method whose NoValidHost
+oslo.messaging's ``expected_exceptions`` wraps, and ``Destination`` has
+``require_aggregates`` and ``append_forbidden_aggregates``.
+:func:`install` checks them and raises :class:`PlacementHookError`, which
+stops nova-scheduler at start, when this Nova is different.
 """
 
+import collections
+import functools
 import importlib.metadata
+import inspect
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
+from nova import exception
+from nova.i18n import _
 from nova.objects import request_spec as request_spec_objects
 from nova.scheduler import manager
 from nova.scheduler import request_filter
@@ -60,6 +86,21 @@ LOG = logging.getLogger(__name__)
 
 # The ClientNetworkPoolFilter the hook asks; the one loaded last.
 _pool_filter = None
+# Where require_ip_pool leaves its constraint for the fault: on the
+# scheduler's own RequestSpec object, never serialised.
+_CONSTRAINT = '_openstack_ext_pool_constraint'
+# Nova's reasons (nova/scheduler/manager.py): placement found nothing, and
+# the filters left fewer hosts than servers.
+_NO_CANDIDATE = ''
+_FILTERED_OUT = _('There are not enough hosts available.')
+
+PoolConstraint = collections.namedtuple('PoolConstraint', [
+    'pool',       # the pool's name
+    'required',   # aggregate UUIDs, one of which a host must be in
+    'forbidden',  # aggregate UUIDs no host may be in
+    'hosts',      # names of the pool's compute hosts
+    'left',       # names of the hosts the move leaves
+])
 
 
 class PlacementHookError(RuntimeError):
@@ -83,8 +124,40 @@ def _names_used(function, depth=3):
     return names
 
 
+def _closure(function):
+    """``{free variable: value}`` of *function*'s closure."""
+    code = getattr(function, '__code__', None)
+    cells = getattr(function, '__closure__', None) or ()
+    return dict(zip(getattr(code, 'co_freevars', ()),
+                    (cell.cell_contents for cell in cells)))
+
+
+def _endpoint_problems(method):
+    """What makes *method* not Nova's select_destinations RPC endpoint."""
+    # oslo.messaging's expected_exceptions(...) returns functions sharing
+    # one code object, which keep the wrapped function and the exceptions.
+    expected = messaging.expected_exceptions(exception.NoValidHost)(
+        lambda: None)
+    if getattr(method, '__code__', None) is not expected.__code__:
+        return ['SchedulerManager.select_destinations is not wrapped by '
+                'oslo.messaging expected_exceptions']
+    closure = _closure(method)
+    problems = []
+    if exception.NoValidHost not in closure.get('exceptions', ()):
+        problems.append('SchedulerManager.select_destinations does not '
+                        'expect NoValidHost')
+    try:
+        parameters = inspect.signature(closure.get('func')).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if 'spec_obj' not in parameters:
+        problems.append('SchedulerManager.select_destinations takes no '
+                        'spec_obj')
+    return problems
+
+
 def _problems():
-    """What is not as expected about the hook point, if anything."""
+    """What is not as expected about the hook points, if anything."""
     problems = []
     if not isinstance(getattr(request_filter, 'ALL_REQUEST_FILTERS', None),
                       list):
@@ -94,15 +167,21 @@ def _problems():
             getattr(request_filter, 'process_reqspec', None)):
         problems.append('nova.scheduler.request_filter.process_reqspec does '
                         'not read ALL_REQUEST_FILTERS')
-    if 'process_reqspec' not in _names_used(
-            getattr(manager.SchedulerManager, 'select_destinations', None)):
+    select_destinations = _nova_select_destinations()
+    if 'process_reqspec' not in _names_used(select_destinations):
         problems.append('SchedulerManager.select_destinations does not call '
                         'request_filter.process_reqspec')
+    problems.extend(_endpoint_problems(select_destinations))
     for method in ('require_aggregates', 'append_forbidden_aggregates'):
         if not callable(getattr(request_spec_objects.Destination, method,
                                 None)):
             problems.append('nova.objects.Destination has no %s' % method)
     return problems
+
+
+def _nova_select_destinations():
+    method = getattr(manager.SchedulerManager, 'select_destinations', None)
+    return getattr(method, '_openstack_ext_wraps', method)
 
 
 def install(pool_filter):
@@ -122,6 +201,10 @@ def install(pool_filter):
     _pool_filter = pool_filter
     if require_ip_pool not in request_filter.ALL_REQUEST_FILTERS:
         request_filter.ALL_REQUEST_FILTERS.append(require_ip_pool)
+    select_destinations = manager.SchedulerManager.select_destinations
+    if not hasattr(select_destinations, '_openstack_ext_wraps'):
+        manager.SchedulerManager.select_destinations = _naming_the_pool(
+            select_destinations)
 
 
 @request_filter.trace_request_filter
@@ -129,21 +212,65 @@ def require_ip_pool(ctxt, request_spec):
     """Require the placement aggregates of the request's IP pool."""
     if _pool_filter is None:
         return False
-    aggregates = _pool_filter.placement_aggregates(ctxt, request_spec)
-    if aggregates is None:
+    constraint = _pool_filter.placement_aggregates(ctxt, request_spec)
+    if constraint is None:
         return False
-    required, forbidden = aggregates
     if ('requested_destination' not in request_spec or
             request_spec.requested_destination is None):
         request_spec.requested_destination = (
             request_spec_objects.Destination())
     destination = request_spec.requested_destination
-    destination.require_aggregates(required)
-    if forbidden:
-        destination.append_forbidden_aggregates(forbidden)
+    destination.require_aggregates(constraint.required)
+    if constraint.forbidden:
+        destination.append_forbidden_aggregates(constraint.forbidden)
+    setattr(request_spec, _CONSTRAINT, constraint)
     LOG.debug('require_ip_pool request filter added aggregates %(required)s '
               '(forbidden: %(forbidden)s) for instance %(uuid)s',
-              {'required': ','.join(required),
-               'forbidden': ','.join(sorted(forbidden)) or 'none',
+              {'required': ','.join(constraint.required),
+               'forbidden': ','.join(sorted(constraint.forbidden)) or 'none',
                'uuid': request_spec.instance_uuid})
     return True
+
+
+def _naming_the_pool(select_destinations):
+    """Wrap Nova's RPC endpoint so that its NoValidHost names the pool."""
+
+    @functools.wraps(select_destinations)
+    def wrapper(self, context, *args, **kwargs):
+        try:
+            return select_destinations(self, context, *args, **kwargs)
+        except messaging.ExpectedException as expected:
+            reason = _pool_reason(getattr(kwargs.get('spec_obj'),
+                                          _CONSTRAINT, None),
+                                  expected.exc_info[1])
+            if reason is None:
+                raise
+            try:
+                raise exception.NoValidHost(reason=reason)
+            except exception.NoValidHost:
+                # As expected_exceptions does, so that RPC sends it back.
+                raise messaging.ExpectedException()
+
+    wrapper._openstack_ext_wraps = select_destinations
+    return wrapper
+
+
+def _pool_reason(constraint, error):
+    """The reason naming the pool for Nova's *error*, or ``None``."""
+    if constraint is None or not isinstance(error, exception.NoValidHost):
+        return None
+    others = sorted(constraint.left & constraint.hosts)
+    count = len(constraint.hosts)
+    counted = 'the pool has %d host%s' % (count, '' if count == 1 else 's')
+    if others:
+        counted += ', not counting %s, which the server leaves' % ', '.join(
+            others)
+    reason = error.kwargs.get('reason')
+    if reason == _NO_CANDIDATE:
+        return ('No host of IP pool %r has room for this request (%s).'
+                % (constraint.pool, counted))
+    if reason == _FILTERED_OUT:
+        return ("Placement offered hosts of IP pool %r with room for this "
+                "request, but none passed the scheduler's filters (%s)."
+                % (constraint.pool, counted))
+    return None

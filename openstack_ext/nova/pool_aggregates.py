@@ -58,6 +58,20 @@ pool, and raise :class:`PoolHasNoHost` when no compute host is in it.
   placement unreachable), the memberships already in placement are used
   and the failure is logged; a scheduler that has never read them refuses
   the request ("The hosts of the IP pools could not be read.").
+
+The host a move leaves (:class:`LeftHosts`, both modes)
+  Placement cannot exclude a provider, and Nova drops the host a server
+  leaves (``ignore_hosts``) only after placement's cut: at a cut of 1, a
+  move whose single candidate is that host fails although the pool has
+  room elsewhere. So for a pool-constrained move the hook also *forbids*
+  (``member_of=!in:``) one placement aggregate per host left, UUID
+  ``uuid5(POOL_AGGREGATE_NAMESPACE, 'host:' + host)``, which holds the
+  compute nodes of that host only. nova-scheduler writes that membership
+  when a move first leaves the host (one API and one cell database query
+  per move, and one placement read and write per compute node the first
+  time it is left, per scheduler process); it is left in place. If the
+  write fails, the move is only not narrowed (Nova still drops the host
+  after placement).
 """
 
 import threading
@@ -91,6 +105,12 @@ def pool_aggregate_uuid(pool):
     return str(uuid.uuid5(POOL_AGGREGATE_NAMESPACE, pool))
 
 
+def host_aggregate_uuid(host):
+    """The UUID of the placement aggregate of compute host *host* alone."""
+    # No pool name contains ':', so this is never a pool's aggregate.
+    return str(uuid.uuid5(POOL_AGGREGATE_NAMESPACE, 'host:' + host))
+
+
 class MetadataAggregates(object):
     """Pools named by host aggregate metadata."""
 
@@ -111,7 +131,7 @@ class MetadataAggregates(object):
                                 'that is in no other pool.'
                                 % (pool, self._key, pool))
         return ([aggregate.uuid for aggregate in required],
-                {aggregate.uuid for aggregate in others})
+                {aggregate.uuid for aggregate in others}, frozenset(hosts))
 
 
 def _hosts(aggregates):
@@ -131,11 +151,13 @@ class HostnameAggregates(object):
         self._pools = frozenset(pools)
         self._refresh = refresh
         self._members = {}   # pool -> provider UUIDs in its aggregate
+        self._hosts = {}     # pool -> names of the hosts of those
         self._synced_at = None
         self._empty_look_at = -_EMPTY_POOL_RETRY
         self._lock = threading.Lock()
 
     def for_pool(self, ctxt, pool):
+        """``(required, forbidden, hosts)``: aggregate UUIDs, host names."""
         if self._look_due(pool):
             with self._lock:
                 due = self._look_due(pool)
@@ -146,7 +168,7 @@ class HostnameAggregates(object):
         if not self._members.get(pool):
             raise PoolHasNoHost(reason='IP pool %r has no compute host.'
                                 % pool)
-        return [pool_aggregate_uuid(pool)], set()
+        return [pool_aggregate_uuid(pool)], set(), self._hosts[pool]
 
     def _look_due(self, pool):
         """Why the hosts must be listed again for *pool*, or ``None``."""
@@ -182,7 +204,7 @@ class HostnameAggregates(object):
             pool = self._hostnames.pool_of(node.host)
             if pool in wanted:
                 wanted[pool][node.uuid] = node
-        members = {}
+        members, hosts = {}, {}
         for pool, nodes in wanted.items():
             aggregate = pool_aggregate_uuid(pool)
             present = _providers_in(client, ctxt, aggregate)
@@ -219,7 +241,8 @@ class HostnameAggregates(object):
                          'aggregate of IP pool %(pool)r: not a host of it',
                          {'rp': rp_uuid, 'pool': pool})
             members[pool] = frozenset(present).intersection(nodes)
-        self._members = members
+            hosts[pool] = frozenset(nodes[rp].host for rp in members[pool])
+        self._members, self._hosts = members, hosts
         self._synced_at = time.monotonic()
         LOG.debug('IP pool placement aggregates: %s', ', '.join(
             '%s=%d hosts' % item for item in sorted(
@@ -247,3 +270,40 @@ def _providers_in(client, ctxt, aggregate):
                                           response.text))
     return {rp['uuid']: rp['name']
             for rp in response.json()['resource_providers']}
+
+
+class LeftHosts(object):
+    """One-host placement aggregates, to forbid the hosts moves leave."""
+
+    # More would only lengthen the placement query (live migration adds
+    # every host it tried).
+    MAX_FORBIDDEN = 20
+
+    def __init__(self):
+        self._members = set()  # compute node UUIDs known to be in theirs
+
+    def forbidden(self, ctxt, hosts):
+        """The aggregate UUIDs that exclude *hosts* from placement's answer."""
+        forbidden = set()
+        for host in hosts[:self.MAX_FORBIDDEN]:
+            aggregate = host_aggregate_uuid(host)
+            forbidden.add(aggregate)
+            try:
+                for node in _compute_nodes_of(ctxt, host):
+                    if node.uuid not in self._members:
+                        report.report_client_singleton().aggregate_add_host(
+                            ctxt, aggregate, rp_uuid=node.uuid)
+                        self._members.add(node.uuid)
+            except Exception as exc:
+                # Nova still drops the host after placement's cut.
+                LOG.warning('Could not put host %(host)s into its placement '
+                            'aggregate %(agg)s (%(exc)s): placement may offer '
+                            'it to the move that leaves it', {
+                                'host': host, 'agg': aggregate, 'exc': exc})
+        return forbidden
+
+
+def _compute_nodes_of(ctxt, host):
+    mapping = objects.HostMapping.get_by_host(ctxt, host)
+    with nova_context.target_cell(ctxt, mapping.cell_mapping) as cell_ctxt:
+        return objects.ComputeNodeList.get_all_by_host(cell_ctxt, host)

@@ -82,15 +82,31 @@ Which pool a request needs, decided once per request:
 Rebuild keeps a server on its host, so the filter lets it through, as Nova
 does for filters with ``RUN_ON_REBUILD = False``.
 
+Moves hold whatever ``max_placement_results`` is, even 1: Nova drops the
+host a server leaves only after placement's cut, so for a pool-constrained
+move the hook also forbids placement that host (by a placement aggregate
+of that host alone), and placement's candidates are other hosts of the
+pool. Resize to the same host (``allow_resize_to_same_host``) forbids
+nothing. Unconstrained moves (``default_pool = *``, legacy servers from a
+host in no pool) are Nova's own: at a cut of 1, Nova fails them whenever
+placement's single candidate is the host being left ("There are not
+enough hosts available."), with or without this filter.
+
 A request never lands in another pool. It fails with NoValidHost, whose
 reason becomes the server fault, when:
 
 * the client is in no pool (and ``default_pool`` is unset): "The client's
   network is in no IP pool.";
 * no compute host is in the pool: "IP pool 'qa' has no compute host.";
-* the pool has hosts but none has room, or Nova's other filters turn them
-  all down: Nova's own reason, as in a full cloud; placement was asked for
-  the pool's hosts only, so this is never placement's cut of other hosts;
+* the pool has hosts but placement finds none with room: "No host of IP
+  pool 'doc' has room for this request (the pool has 2 hosts)."; for a
+  move, "... (the pool has 1 host, not counting ops-1, which the server
+  leaves)"; placement was asked for the pool's hosts only, so this is never
+  placement's cut of other hosts;
+* placement offers hosts of the pool but Nova's other filters turn them all
+  down: "Placement offered hosts of IP pool 'doc' with room for this
+  request, but none passed the scheduler's filters (the pool has 2
+  hosts).";
 * placement offered hosts that this filter finds outside the pool (its
   aggregates out of date): "No host offered is in IP pool 'doc'.".
 
@@ -189,6 +205,7 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
             self._aggregates = pool_aggregates.HostnameAggregates(
                 self._hostnames, self._settings.pool_map.pools,
                 CONF.ip_pools.pool_aggregate_refresh)
+        self._left_hosts = pool_aggregates.LeftHosts()
         placement_hook.install(self)
         if not self._by_aggregate:
             self._sync_at_start()
@@ -211,9 +228,10 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                         'the first request for a pool', exc)
 
     def placement_aggregates(self, ctxt, spec_obj):
-        """The placement hook's question: ``(required, forbidden)``.
+        """The placement hook's question: a :class:`PoolConstraint`.
 
-        ``None`` when the request is not constrained.
+        ``None`` when the request is not constrained. A move also forbids
+        the hosts it leaves (see :class:`pool_aggregates.LeftHosts`).
 
         :raises NoValidHost: the client is in no pool, or the pool has no
             host (see :mod:`openstack_ext.nova.placement_hook`).
@@ -222,13 +240,19 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
         if pool in (UNPINNED_MOVE, pools.ANY_POOL):
             return None
         try:
-            return self._aggregates.for_pool(ctxt, pool)
+            required, forbidden, hosts = self._aggregates.for_pool(ctxt,
+                                                                   pool)
         except pool_aggregates.PoolHasNoHost as exc:
             LOG.warning('Refusing instance %(uuid)s: %(reason)s (%(why)s; '
                         'request from %(chain)s)%(note)s',
                         dict(log_args, reason=exc.message,
                              note=self._unknown_pool_note(pool)))
             raise exception.NoValidHost(reason=exc.message)
+        left = list(_field(spec_obj, 'ignore_hosts') or ())
+        if left:
+            forbidden = forbidden | self._left_hosts.forbidden(ctxt, left)
+        return placement_hook.PoolConstraint(pool, required, forbidden,
+                                             hosts, frozenset(left))
 
     def _decide(self, spec_obj):
         """The request's pool and log arguments, resolved once."""

@@ -19,9 +19,8 @@ class's control shows it). With them, every boot lands in its pool, in
 both host-selection modes, while the lure weigher ranks the other pools'
 hosts first so that any leak would show.
 
-Moves run at ``max_placement_results = 2``: at 1, Nova itself cannot move
-a server when placement's single candidate is the host the server is
-leaving (Nova drops it after placement), with or without pools.
+The moves here run at ``max_placement_results = 2``; test_move_cut runs
+them at 1, with placement's cut taken as badly as it can be.
 """
 
 import fixtures

@@ -13,6 +13,7 @@
 """Nova's request filters as Nova ships them, during one test."""
 
 import fixtures
+from nova.scheduler import manager
 from nova.scheduler import request_filter
 
 from openstack_ext.nova import placement_hook
@@ -20,6 +21,8 @@ from openstack_ext.nova import placement_hook
 
 class PlacementHookIsolation(fixtures.Fixture):
     """Undo :func:`placement_hook.install` at the end of the test.
+
+    Also starts the test with Nova's own ``select_destinations``.
 
     The hook stays installed for the life of a scheduler process; tests
     start many schedulers in one process.
@@ -32,3 +35,9 @@ class PlacementHookIsolation(fixtures.Fixture):
              if f is not placement_hook.require_ip_pool]))
         self.useFixture(fixtures.MonkeyPatch(
             'openstack_ext.nova.placement_hook._pool_filter', None))
+        # Set by hand: fixtures.MonkeyPatch would wrap Nova's function.
+        installed = manager.SchedulerManager.select_destinations
+        manager.SchedulerManager.select_destinations = getattr(
+            installed, '_openstack_ext_wraps', installed)
+        self.addCleanup(setattr, manager.SchedulerManager,
+                        'select_destinations', installed)

@@ -20,6 +20,7 @@ from nova import exception
 from nova import objects
 from nova.scheduler import manager
 from nova.scheduler import request_filter
+import oslo_messaging as messaging
 import testtools
 
 from openstack_ext.nova import placement_hook
@@ -44,6 +45,12 @@ def request():
     return objects.RequestSpec(instance_uuid='u1', project_id='p')
 
 
+def constraint(required, forbidden=frozenset(), pool='doc',
+               hosts=frozenset({'doc-1', 'doc-2'}), left=frozenset()):
+    return placement_hook.PoolConstraint(pool, required, forbidden, hosts,
+                                         left)
+
+
 class InstallTest(testtools.TestCase):
 
     def setUp(self):
@@ -53,7 +60,7 @@ class InstallTest(testtools.TestCase):
 
     def test_installs_once_and_asks_the_last_filter(self):
         before = list(request_filter.ALL_REQUEST_FILTERS)
-        first, last = FakeFilter(None), FakeFilter((['agg-b'], set()))
+        first, last = FakeFilter(None), FakeFilter(constraint(['agg-b']))
         for pool_filter in (first, first, last):
             placement_hook.install(pool_filter)
         self.assertEqual(before + [placement_hook.require_ip_pool],
@@ -65,7 +72,7 @@ class InstallTest(testtools.TestCase):
         self.assertEqual(['agg-b'], spec.requested_destination.aggregates)
 
     def test_constraint_and_no_constraint(self):
-        placement_hook.install(FakeFilter((['a1', 'a2'], {'f1'})))
+        placement_hook.install(FakeFilter(constraint(['a1', 'a2'], {'f1'})))
         spec = request()
         self.assertTrue(placement_hook.require_ip_pool(None, spec))
         self.assertEqual(['a1,a2'], spec.requested_destination.aggregates)
@@ -95,9 +102,21 @@ class InstallTest(testtools.TestCase):
                 ('nova.scheduler.manager.SchedulerManager.select_destinations',
                  lambda self, ctxt: None,
                  'select_destinations does not call'),
+                ('nova.scheduler.manager.SchedulerManager.select_destinations',
+                 undecorated_select_destinations(),
+                 'select_destinations is not wrapped by oslo.messaging '
+                 'expected_exceptions'),
+                ('nova.scheduler.manager.SchedulerManager.select_destinations',
+                 messaging.expected_exceptions(exception.NoValidHost)(
+                     old_select_destinations),
+                 'select_destinations takes no spec_obj'),
+                ('nova.scheduler.manager.SchedulerManager.select_destinations',
+                 messaging.expected_exceptions(ValueError)(
+                     undecorated_select_destinations()),
+                 'select_destinations does not expect NoValidHost'),
                 ('nova.objects.request_spec.Destination.require_aggregates',
                  None, 'Destination has no require_aggregates')]:
-            with fixtures.MonkeyPatch(target, value):
+            with self.patched(target, value):
                 error = self.assertRaises(placement_hook.PlacementHookError,
                                           placement_hook.install,
                                           FakeFilter(None))
@@ -106,9 +125,134 @@ class InstallTest(testtools.TestCase):
                           'this Nova (34.', str(error))
         self.assertNotIn(placement_hook.require_ip_pool,
                          request_filter.ALL_REQUEST_FILTERS)
-        # Positive control: this Nova passes.
+        self.assertIs(nova_select_destinations,
+                      manager.SchedulerManager.select_destinations)
+        # Positive control: this Nova passes, and is wrapped once.
+        for _ in range(2):
+            placement_hook.install(FakeFilter(None))
+        installed = manager.SchedulerManager.select_destinations
+        self.assertIs(nova_select_destinations,
+                      installed._openstack_ext_wraps)
+
+    def patched(self, target, value):
+        if not target.startswith('nova.scheduler.manager.'):
+            return fixtures.MonkeyPatch(target, value)
+        # By hand: fixtures.MonkeyPatch would wrap the function.
+        return mock.patch.object(manager.SchedulerManager,
+                                 'select_destinations', value)
+
+    def test_the_fault_names_the_pool_for_nova_s_own_reasons_only(self):
         placement_hook.install(FakeFilter(None))
-        self.assertTrue(callable(manager.SchedulerManager.select_destinations))
+        scheduler = manager.SchedulerManager.__new__(manager.SchedulerManager)
+        pooled = request()
+        setattr(pooled, placement_hook._CONSTRAINT,
+                constraint(['a'], left={'doc-1'}))
+        for reason, spec, expected in [
+                ('', pooled, "No host of IP pool 'doc' has room for this "
+                 "request (the pool has 2 hosts, not counting doc-1, which "
+                 "the server leaves)."),
+                ('There are not enough hosts available.', pooled,
+                 "Placement offered hosts of IP pool 'doc' with room for "
+                 "this request, but none passed the scheduler's filters "
+                 "(the pool has 2 hosts, not counting doc-1, which the "
+                 "server leaves)."),
+                # Not a reason of Nova's: as it was.
+                ("IP pool 'qa' has no compute host.", pooled,
+                 "IP pool 'qa' has no compute host."),
+                # Not constrained (control): Nova's own.
+                ('', request(), ''),
+                ('There are not enough hosts available.', request(),
+                 'There are not enough hosts available.')]:
+            with mock.patch.object(
+                    manager.SchedulerManager, 'process_reqspec_and_fail',
+                    create=True,
+                    side_effect=exception.NoValidHost(reason=reason)):
+                self.patch_nova_body()
+                error = self.assertRaises(
+                    messaging.ExpectedException,
+                    scheduler.select_destinations, mock.sentinel.ctxt,
+                    spec_obj=spec)
+            raised = error.exc_info[1]
+            self.assertIsInstance(raised, exception.NoValidHost)
+            self.assertEqual('No valid host was found. ' + expected,
+                             str(raised))
+
+    def patch_nova_body(self):
+        # Nova's endpoint, decorated as Nova decorates it, failing.
+        def select_destinations(self, context, spec_obj=None):
+            self.process_reqspec_and_fail()
+        wrapped = placement_hook._naming_the_pool(
+            messaging.expected_exceptions(exception.NoValidHost)(
+                select_destinations))
+        self.useFixture(fixtures.MockPatchObject(
+            manager.SchedulerManager, 'select_destinations', wrapped))
+
+    def test_one_host_pools_and_singular(self):
+        self.assertEqual(
+            "No host of IP pool 'ops' has room for this request (the pool "
+            "has 1 host).", placement_hook._pool_reason(
+                constraint(['a'], pool='ops', hosts={'ops-1'}),
+                exception.NoValidHost(reason='')))
+        self.assertIsNone(placement_hook._pool_reason(
+            constraint(['a']), exception.ComputeHostNotFound(host='x')))
+
+
+# Nova's own, before any install.
+nova_select_destinations = manager.SchedulerManager.select_destinations
+
+
+def undecorated_select_destinations():
+    closure = placement_hook._closure(nova_select_destinations)
+    return closure['func']
+
+
+def old_select_destinations(self, context, request_spec=None,
+                            filter_properties=None):
+    return request_filter.process_reqspec(context, request_spec)
+
+
+class LeftHostsTest(testtools.TestCase):
+
+    def test_forbids_each_host_left_and_writes_once_per_node(self):
+        client = FakeReportClient()
+        self.useFixture(fixtures.MockPatch(
+            'nova.scheduler.client.report.report_client_singleton',
+            return_value=client))
+        nodes = {'doc-1': [node('doc-1', 'rp-doc-1')],
+                 'bm-1': [node('bm-1', 'rp-bm-a'), node('bm-1', 'rp-bm-b')]}
+        self.useFixture(fixtures.MockPatch(
+            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            side_effect=lambda ctxt, host: nodes[host]))
+        left = pool_aggregates.LeftHosts()
+        one = pool_aggregates.host_aggregate_uuid
+        self.assertEqual({one('doc-1'), one('bm-1')},
+                         left.forbidden(None, ['doc-1', 'bm-1']))
+        self.assertEqual({one('doc-1'): {'rp-doc-1': 'rp-doc-1'},
+                          one('bm-1'): {'rp-bm-a': 'rp-bm-a',
+                                        'rp-bm-b': 'rp-bm-b'}},
+                         client.members)
+        self.assertEqual(3, len(client.writes))
+        left.forbidden(None, ['doc-1'])
+        self.assertEqual(3, len(client.writes))
+        self.assertNotEqual(one('doc-1'), pool_aggregates.pool_aggregate_uuid(
+            'doc-1'))
+
+    def test_a_failed_write_only_does_not_narrow(self):
+        self.useFixture(fixtures.MockPatch(
+            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            side_effect=exception.HostMappingNotFound(name='gone-1')))
+        self.assertEqual(
+            {pool_aggregates.host_aggregate_uuid('gone-1')},
+            pool_aggregates.LeftHosts().forbidden(None, ['gone-1']))
+
+    def test_forbids_at_most_max_forbidden_hosts(self):
+        self.useFixture(fixtures.MockPatch(
+            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            return_value=[]))
+        hosts = ['h%d' % i for i in range(30)]
+        self.assertEqual(
+            {pool_aggregates.host_aggregate_uuid(host) for host in hosts[:20]},
+            pool_aggregates.LeftHosts().forbidden(None, hosts))
 
 
 def aggregate(uuid, pool, hosts, key='ip_pool'):
@@ -130,9 +274,10 @@ class MetadataAggregatesTest(testtools.TestCase):
         aggregates = [aggregate('d1', 'doc', ['a', 'b']),
                       aggregate('d2', 'doc', ['c']),
                       aggregate('o1', 'ops', ['c', 'e'])]
-        self.assertEqual((['d1', 'd2'], {'o1'}),
+        # c is in doc and ops: in neither.
+        self.assertEqual((['d1', 'd2'], {'o1'}, {'a', 'b'}),
                          self.for_pool('doc', aggregates))
-        self.assertEqual((['o1'], {'d1', 'd2'}),
+        self.assertEqual((['o1'], {'d1', 'd2'}, {'e'}),
                          self.for_pool('ops', aggregates))
 
     def test_a_pool_with_no_host_says_so(self):
@@ -209,7 +354,7 @@ class HostnameAggregatesTest(testtools.TestCase):
                          str(pool_aggregates.POOL_AGGREGATE_NAMESPACE))
 
     def test_first_request_writes_memberships_then_probes(self):
-        self.assertEqual(([self.uuid('doc')], set()),
+        self.assertEqual(([self.uuid('doc')], set(), {'doc-1'}),
                          self.aggregates.for_pool(self.ctxt, 'doc'))
         self.assertEqual(
             sorted([('add', self.uuid('doc'), 'rp-doc-1'),
@@ -242,7 +387,7 @@ class HostnameAggregatesTest(testtools.TestCase):
             self.assertRaises(pool_aggregates.PoolHasNoHost,
                               self.aggregates.for_pool, self.ctxt, 'qa')
             self.now += 1
-            self.assertEqual(([self.uuid('qa')], set()),
+            self.assertEqual(([self.uuid('qa')], set(), {'qa-1'}),
                              self.aggregates.for_pool(self.ctxt, 'qa'))
             self.assertEqual(2, look.call_count)
 
@@ -274,5 +419,5 @@ class HostnameAggregatesTest(testtools.TestCase):
         self.aggregates.for_pool(self.ctxt, 'doc')
         self.now += 60
         with broken:
-            self.assertEqual(([self.uuid('doc')], set()),
+            self.assertEqual(([self.uuid('doc')], set(), {'doc-1'}),
                              self.aggregates.for_pool(self.ctxt, 'doc'))
