@@ -46,7 +46,7 @@ followed by the reason):
 * no compute host is in the pool: "IP pool 'qa' has no compute host.";
 * placement finds no host of the pool with room: "No host of IP pool
   'doc' has room for this request (the pool has 2 hosts)." (for a move,
-  "... has 2 hosts, not counting doc-1, which the server leaves");
+  "... has 2 hosts, including doc-1, which the server leaves");
 * placement offers hosts of the pool but Nova's filters turn all of them
   down: "Placement offered hosts of IP pool 'doc' with room for this
   request, but none passed the scheduler's filters (the pool has 2
@@ -263,7 +263,7 @@ def _pool_reason(constraint, error):
     count = len(constraint.hosts)
     counted = 'the pool has %d host%s' % (count, '' if count == 1 else 's')
     if others:
-        counted += ', not counting %s, which the server leaves' % ', '.join(
+        counted += ', including %s, which the server leaves' % ', '.join(
             others)
     reason = error.kwargs.get('reason')
     if reason == _NO_CANDIDATE:

@@ -100,7 +100,7 @@ reason becomes the server fault, when:
 * no compute host is in the pool: "IP pool 'qa' has no compute host.";
 * the pool has hosts but placement finds none with room: "No host of IP
   pool 'doc' has room for this request (the pool has 2 hosts)."; for a
-  move, "... (the pool has 1 host, not counting ops-1, which the server
+  move, "... (the pool has 1 host, including ops-1, which the server
   leaves)"; placement was asked for the pool's hosts only, so this is never
   placement's cut of other hosts;
 * placement offers hosts of the pool but Nova's other filters turn them all

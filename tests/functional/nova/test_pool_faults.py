@@ -64,7 +64,7 @@ class PoolFaultTest(base.PoolTestCase):
         self._wait_for_migration_status(server, ['error'])
         self._wait_for_log(
             "No host of IP pool 'ops' has room for this request \\(the pool "
-            "has 1 host, not counting ops-1, which the server leaves\\)")
+            "has 1 host, including ops-1, which the server leaves\\)")
         # Control: an unpinned server migrates (spare-1 and doc have room).
         unpinned = self.boot(self.client_from(UNLISTED))
         source = self.landed_on(unpinned, 'unpinned')

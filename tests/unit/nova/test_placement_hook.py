@@ -149,12 +149,12 @@ class InstallTest(testtools.TestCase):
                 constraint(['a'], left={'doc-1'}))
         for reason, spec, expected in [
                 ('', pooled, "No host of IP pool 'doc' has room for this "
-                 "request (the pool has 2 hosts, not counting doc-1, which "
+                 "request (the pool has 2 hosts, including doc-1, which "
                  "the server leaves)."),
                 ('There are not enough hosts available.', pooled,
                  "Placement offered hosts of IP pool 'doc' with room for "
                  "this request, but none passed the scheduler's filters "
-                 "(the pool has 2 hosts, not counting doc-1, which the "
+                 "(the pool has 2 hosts, including doc-1, which the "
                  "server leaves)."),
                 # Not a reason of Nova's: as it was.
                 ("IP pool 'qa' has no compute host.", pooled,
