@@ -196,6 +196,7 @@ def main():
     # Steady state of the hostname pools' placement aggregates.
     ours._aggregates._members = {'doc': frozenset(['x']),
                                  'small': frozenset(['x'])}
+    ours._aggregates._hosts = dict(ours._aggregates._members)
     ours._aggregates._synced_at = time.monotonic()
     ours._aggregates._refresh = 1e9
     results = {}
