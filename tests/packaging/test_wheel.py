@@ -140,7 +140,8 @@ class WheelTest(testtools.TestCase):
 
     def test_each_extra_declares_what_its_half_imports(self):
         dist_of = {'oslo_config': 'oslo.config', 'oslo_log': 'oslo.log',
-                   'oslo_middleware': 'oslo.middleware', 'webob': 'webob',
+                   'oslo_middleware': 'oslo.middleware',
+                   'oslo_messaging': 'oslo.messaging', 'webob': 'webob',
                    'nova': 'nova', 'swift': 'swift'}
         nova = half_imports(('nova',))
         swift = half_imports(('swift',))
