@@ -231,6 +231,41 @@ class TestNetworkSet(testtools.TestCase):
             self.assertNotIn(ip(address), s)
         self.assertNotIn(ip('127.0.0.1'), a.NetworkSet())
 
+    def test_merged_ranges_keep_their_edges(self):
+        # 10.0.0.0/25 and 10.0.0.128/25 touch, /26 lies inside: one range.
+        s = a.NetworkSet([net('10.0.0.0/25'), net('10.0.0.128/25'),
+                          net('10.0.0.64/26'), net('10.0.2.0/31')])
+        self.assertEqual(4, len(s))
+        for address in ('10.0.0.0', '10.0.0.127', '10.0.0.128',
+                        '10.0.0.255', '10.0.2.0', '10.0.2.1'):
+            self.assertIn(ip(address), s)
+        for address in ('9.255.255.255', '10.0.1.0', '10.0.1.255',
+                        '10.0.2.2', '0.0.0.0', '255.255.255.255'):
+            self.assertNotIn(ip(address), s)
+        everything = a.NetworkSet([net('0.0.0.0/0'), net('::/0')])
+        for address in ('0.0.0.0', '255.255.255.255', '::', 'ffff::1'):
+            self.assertIn(ip(address), everything)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 2 ** 32 - 1),
+                              st.integers(20, 32)), max_size=30),
+           st.lists(st.integers(0, 2 ** 32 - 1), max_size=20))
+    def test_membership_is_any_network_containing(self, items, probes):
+        networks = [net((n, p), strict=False) for n, p in items]
+        s = a.NetworkSet(networks)
+        # Probe the edges of every network and just outside them.
+        numbers = set(probes)
+        for network in networks:
+            first = int(network.network_address)
+            last = int(network.broadcast_address)
+            numbers.update(n for n in (first - 1, first, last, last + 1)
+                           if 0 <= n < 2 ** 32)
+        for number in numbers:
+            address = ipaddress.IPv4Address(number)
+            self.assertEqual(any(address in n for n in networks),
+                             address in s, address)
+            self.assertEqual(address in s, s.lookup(address) is not None)
+
 
 def _trusted(*texts):
     return a.NetworkSet(a.parse_network(t) for t in texts)
