@@ -152,9 +152,12 @@ max_rules          1000      Networks the rules of one account, or of one
                              ``MAX_HEADER_COUNT`` (63 by default) each.
 rules_cache_time   0         Seconds each proxy process keeps the compiled
                              rules of an account or container it has read,
-                             reading no info for them meanwhile. Delays
-                             changes made through other proxies and
-                             workers by as much (see `How fast it takes`_).
+                             reading no info for them meanwhile, for
+                             requests on accounts and containers, writes,
+                             and object reads whose account info nothing
+                             else has read (see `How fast it takes`_).
+                             Delays changes made through other proxies
+                             and workers by as much.
 ================== ========= ==============================================
 
 A bad address or network in ``always_allow`` or ``trusted_proxies``, or a
@@ -193,46 +196,44 @@ How fast it takes
 -----------------
 
 Where it judges. An object ``GET`` or ``HEAD`` is judged when the proxy
-first asks ``swift.authorize``: to choose the object controller (the
+first asks ``swift.authorize``. To choose the object controller (the
 storage policy) the proxy has by then read the container's info into the
-request's info cache, and the filter reads the rules from there, with no
-look-up (nor copy of the info) of its own. A read answered without that
-question (by the proxy before its controller, or by a middleware to the
-right that reads with its own authority) is judged before any of its
+request's info cache, and with it the account's (read by ``ratelimit``,
+or by the proxy when it read the container's afresh); the filter reads
+both from there, with no look-up (nor copy of the info) of its own. A
+read answered without that question (by the proxy before its
+controller, or by a middleware to the right that reads with its own
+authority) is judged as soon as the app returns, before any of its
 answer leaves; a read refused there stays refused when the proxy asks
-again. Writes, and requests on accounts and containers, are judged before
-the next middleware runs: the middleware to the right act on them before
-the proxy asks.
+again. Writes, requests on accounts and containers, and object paths
+that are not plain ASCII are judged before the next middleware runs: the
+middleware to the right act on them before the proxy asks.
 
 What it costs. Each distinct rule set is parsed once and kept, within a
-fixed budget of networks per proxy process. The proxy reads the
-container's info for every object request anyway, and ``ratelimit`` the
-account's; without ``ratelimit`` the account's rules cost one memcache
-read per request (as for a request on the account itself, which Swift
-answers from the account servers, not from that info). Counted
-(``benchmarks/swift_calls.py``: Python calls per object ``GET`` or
-``HEAD``, pipelines loaded in-process against real servers; the proxy
-alone makes some 9,000), the filter adds about 150 at 200 rules and 250
-at 1,000 (620-720 and 1,270-1,470 when it looked the info up itself);
-without ``ratelimit`` about 300, the account's memcache read included,
-and about 100 with ``rules_cache_time`` set, with or without it.
-Throughput (``benchmarks/swift_throughput.py``: one proxy worker each,
-paired rounds against the same proxy without the filter, median and
-~95 % interval, on a 2-core machine shared with other work, where the
-A/A control measured 1.001 / 1.005): at 200 rules, GET 0.976
-(0.960-0.997), HEAD 0.979 (0.959-1.003), +90 to +110 µs of proxy CPU
-per request; at 1,000 rules, GET 0.999 (0.969-1.018), HEAD 0.980
-(0.970-1.010); without ``ratelimit``, GET 0.926, HEAD 0.945 (+280 to
-+370 µs of CPU), and 0.990 / 0.993 with ``rules_cache_time`` set.
+fixed budget of networks per proxy process. An account or container
+whose metadata equals what was read for it last time gets its compiled
+rules back after two dictionary comparisons, and an address is looked
+for in them by one bisection over their merged address ranges, however
+many there are. Without ``ratelimit`` the account's info is not in the
+request when the container's came from memcache, and the account's
+rules then cost one memcache read per object read (as they do for every
+request on an account or container); ``rules_cache_time`` saves it.
+Counted (``benchmarks/swift_calls.py``: Python calls per object ``GET``
+or ``HEAD``, pipelines loaded in-process against real servers; the proxy
+alone makes some 9,000), the filter adds about 65, 13 of them its own
+functions, at 200 rules as at 1,000 (620-720 when it looked the info up
+itself). Throughput is measured by ``benchmarks/swift_throughput.py``;
+the latest figures, with their controls, are in the project's README
+and ``doc/source/benchmarks.rst``.
 
 Changes. A change made through one proxy is seen there at once; other
 proxies may use the old rules until their cached info expires:
 ``recheck_container_existence`` / ``recheck_account_existence`` seconds
 (60 by default) in ``[app:proxy-server]``. With ``rules_cache_time`` set,
 each proxy process also keeps the compiled rules of every account and
-container it reads for that many seconds, and reads no info for them
-meanwhile (no memcache read for the account's rules without
-``ratelimit``): a change is still applied at once by the process that
+container it reads for requests on them, for writes, and for object
+reads whose account info it had to read itself, and reads no info for
+them meanwhile: a change is still applied at once by the process that
 handled it, but another worker or proxy may apply it up to
 ``rules_cache_time`` seconds later, on top of Swift's own cache. Leave it
 at ``0`` where a rule that is removed (an address no longer trusted) must
@@ -244,7 +245,7 @@ counted as the ``ip_whitelist.denied`` metric; unreadable rules count as
 """
 
 import collections
-
+import functools
 import logging
 import math
 
@@ -255,7 +256,6 @@ from swift.common.registry import register_swift_info
 from swift.common.request_helpers import get_sys_meta_prefix
 from swift.common import swob
 from swift.common import utils
-from swift.common import wsgi
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers import base as proxy_base
 
@@ -270,6 +270,8 @@ SYSMETA_PREFIX = rules.SYSMETA_PREFIX
 SWIFT_SOURCE = 'IPW'
 GONE = (404, 410)  # no such account or container (any more)
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
+# What may change rules or the holders of rules (see owner_denial).
+OWNER_METHODS = ('PUT', 'POST', 'DELETE')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
 # What versioned_writes (after this filter) turns them into, by the time
 # swift.authorize is asked.
@@ -321,12 +323,25 @@ def rules_refusal(client, account_rules, container_rules, deny_without_rules,
         return NO_RULES if container and deny_without_rules else None
     # Every level that has rules must list the client: the account's
     # rules bound all of it, a container's narrow within them.
-    for level, networks in ((ACCOUNT_RULES, account_rules),
-                            (CONTAINER_RULES, container_rules)):
-        if networks is not None and (client is None
-                                     or client not in networks):
-            return level
+    if account_rules is not None and (client is None
+                                      or client not in account_rules):
+        return ACCOUNT_RULES
+    if container_rules is not None and (client is None
+                                        or client not in container_rules):
+        return CONTAINER_RULES
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _info_keys(account, container):
+    """Swift's info-cache keys of an account and of a container in it.
+
+    Also what names the holder of the rules in :data:`rules.compile_rules`
+    and :class:`rules.KeptRules`. Kept: the same strings each time, their
+    hashes computed once.
+    """
+    return (proxy_base.get_cache_key(account),
+            proxy_base.get_cache_key(account, container))
 
 
 class RulesUnavailable(Exception):
@@ -391,6 +406,8 @@ class IPCheckingAuthorize(object):
     client's address, which their own environment no longer has.
     """
 
+    __slots__ = ('whitelist', 'client', 'authorize')  # one per request
+
     def __init__(self, whitelist, client, authorize):
         self.whitelist = whitelist
         self.client = client
@@ -406,8 +423,8 @@ class IPCheckingAuthorize(object):
             # judged, logged and counted once.
             denial = env.get(REFUSAL)
             if denial is None:
-                denial = self.whitelist.judge(req, self.client,
-                                              env[PENDING_PARTS])
+                denial = self.whitelist.judge_read(req, self.client,
+                                                   env[PENDING_PARTS])
             if denial is not None:
                 env[REFUSAL] = denial
                 return denial
@@ -417,7 +434,7 @@ class IPCheckingAuthorize(object):
             denial = self.whitelist.check(req, self.client)
         if denial is None and self.authorize is not None:
             denial = self.authorize(req)
-        if denial is None:
+        if denial is None and env.get('REQUEST_METHOD') in OWNER_METHODS:
             # Auth has said who the requester is (swift_owner).
             denial = self.whitelist.owner_denial(req, self.client)
         return denial
@@ -439,6 +456,9 @@ class IPWhitelistMiddleware(object):
         self.always_allow = self.options.always_allow  # read on every call
         self.trusted_proxies = _parse_address_list(
             'trusted_proxies', conf.get('trusted_proxies', ''))
+        # The same clients return: a direct peer's address is parsed and
+        # looked up in always_allow once.
+        self._peer = functools.lru_cache(maxsize=4096)(self._peer_uncached)
         self.max_rules = _parse_max_rules(conf)
         seconds = _parse_rules_cache_time(conf)
         self.kept_rules = rules.KeptRules(seconds) if seconds else None
@@ -486,23 +506,40 @@ class IPWhitelistMiddleware(object):
 
     def client_address(self, env):
         """The original client's address, or ``None`` if it is unknown."""
-        authorize = self._own_authorize(env)
+        return self._client(env, self._own_authorize(env))[0]
+
+    def _client(self, env, authorize):
+        """``(client address or None, whether always_allow lists it)``.
+
+        :param authorize: :meth:`_own_authorize` of ``env``.
+        """
         if authorize is not None:
-            return authorize.client  # a subrequest of a request we saw
-        forwarded_for = env.get('HTTP_X_FORWARDED_FOR')
-        client = addresses.forwarded_client(
-            env.get('REMOTE_ADDR'), forwarded_for, self.trusted_proxies)
-        if forwarded_for and client is not None and \
-                client not in self.trusted_proxies and \
-                client in self.always_allow and \
-                client == addresses.parse_address(env['REMOTE_ADDR']):
-            # The peer itself, an address of ours, forwards for somebody
-            # else (a TLS terminator on the proxy host that trusted_proxies
-            # does not list): always allowing it would open every
-            # container to its clients.
-            self._warn_untrusted_forwarder(client)
-            return None
-        return client
+            client = authorize.client  # a subrequest of a request we saw
+        else:
+            forwarded_for = env.get('HTTP_X_FORWARDED_FOR')
+            peer = env.get('REMOTE_ADDR')
+            if not forwarded_for:
+                if isinstance(peer, str):
+                    return self._peer(peer)
+                return self._peer_uncached(peer)  # not a key: refused
+            client = addresses.forwarded_client(
+                peer, forwarded_for, self.trusted_proxies)
+            if client is not None and \
+                    client not in self.trusted_proxies and \
+                    client in self.always_allow and \
+                    client == addresses.parse_address(env['REMOTE_ADDR']):
+                # The peer itself, an address of ours, forwards for
+                # somebody else (a TLS terminator on the proxy host that
+                # trusted_proxies does not list): always allowing it would
+                # open every container to its clients.
+                self._warn_untrusted_forwarder(client)
+                return None, False
+        return client, client is not None and client in self.always_allow
+
+    def _peer_uncached(self, remote_addr):
+        client = addresses.forwarded_client(remote_addr, None,
+                                            self.trusted_proxies)
+        return client, client is not None and client in self.always_allow
 
     def _warn_untrusted_forwarder(self, peer):
         if peer not in self._warned_forwarders:
@@ -547,7 +584,7 @@ class IPWhitelistMiddleware(object):
             :data:`rules.MISSING` when it does not exist.
         :raises: as :meth:`rules`.
         """
-        holder = names[:1] if account else names
+        holder = _info_keys(*names)[0 if account else 1]
         kept = self.kept_rules
         if kept is not None:
             networks = kept.get(holder)
@@ -567,10 +604,13 @@ class IPWhitelistMiddleware(object):
     def _compiled(self, values, env, holder=None):
         networks, bad = rules.compile_rules(tuple(values), holder)
         if bad:
-            # Stored before validation existed; the rest still applies.
-            self.logger.warning('ip_whitelist: ignoring invalid rule '
-                                'entries %s for %s', bad, env['PATH_INFO'])
+            self._warn_invalid(bad, env)
         return networks
+
+    def _warn_invalid(self, bad, env):
+        # Stored before validation existed; the rest still applies.
+        self.logger.warning('ip_whitelist: ignoring invalid rule entries %s '
+                            'for %s', bad, env['PATH_INFO'])
 
     @staticmethod
     def _names(env):
@@ -586,9 +626,7 @@ class IPWhitelistMiddleware(object):
         From Swift's per-request cache when it is there: ``get_*_info``
         would deep-copy it on every call, the largest cost of a decision.
         """
-        account_name, container_name = names or self._names(env)
-        key = proxy_base.get_cache_key(
-            account_name, None if account else container_name)
+        key = _info_keys(*(names or self._names(env)))[0 if account else 1]
         info = env.get('swift.infocache', {}).get(key)
         if info is not None:
             return info
@@ -730,8 +768,51 @@ class IPWhitelistMiddleware(object):
             return _unavailable(req)
         if refused_by is None:
             return None
+        return self._refused(req, client, account, denied, refused_by)
+
+    def judge_read(self, req, client, parts):
+        """:meth:`judge` for an object read, from the info the proxy read.
+
+        By its first ``swift.authorize`` question the proxy has put the
+        account's and the container's info in the request's info cache (to
+        choose the storage policy): the rules are read from there, and a
+        holder whose metadata is unchanged gets its compiled set back
+        (:meth:`rules.CompiledRules.of_info`). Anything else (an info not
+        there, a gone or failing account or container, a ``+segments``
+        container) is left to :meth:`judge`.
+
+        :param parts: as for :meth:`judge`, of an ASCII path (whose names
+            are then native strings already).
+        """
+        account, container = parts[1], parts[2]
+        infocache = req.environ.get('swift.infocache')
+        if not infocache or container.endswith(MULTIUPLOAD_SUFFIX):
+            return self.judge(req, client, parts)
+        account_key, container_key = _info_keys(account, container)
+        account_info = infocache.get(account_key)
+        container_info = infocache.get(container_key)
+        if account_info is None or container_info is None or \
+                not is_success(account_info['status']) or \
+                not is_success(container_info['status']):
+            return self.judge(req, client, parts)
+        account_rules, bad = rules.compile_rules.of_info(
+            account_key, account_info)
+        container_rules, container_bad = rules.compile_rules.of_info(
+            container_key, container_info)
+        if bad or container_bad:
+            self._warn_invalid(bad + container_bad, req.environ)
+        if self.debug:
+            self.logger.debug('Allow IPs: %s', rules.Perimeter(
+                (account_rules, container_rules)))
+        refused_by = rules_refusal(client, account_rules, container_rules,
+                                   self.options.deny_without_rules)
+        if refused_by is None:
+            return None
+        return self._refused(req, client, account, container, refused_by)
+
+    def _refused(self, req, client, account, container, refused_by):
         self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
-                         'Container=%s (%s rules)', client, account, denied,
+                         'Container=%s (%s rules)', client, account, container,
                          refused_by)
         self.logger.increment('denied')
         return _forbidden(req, self.deny_message)
@@ -749,7 +830,7 @@ class IPWhitelistMiddleware(object):
         ``max_rules``. Deleting an account that still holds containers,
         whose rules the request does not name, is left to ``always_allow``.
         """
-        if req.method not in ('PUT', 'POST', 'DELETE'):
+        if req.method not in OWNER_METHODS:
             return None  # reads (most requests) neither write nor delete
         if req.method == 'DELETE' and \
                 rule_api.holder_kind(req) == 'account' and \
@@ -853,8 +934,8 @@ class IPWhitelistMiddleware(object):
 
     # -- the request ----------------------------------------------------------
 
-    def _judged_at_authorize(self, req, client):
-        """``req``'s path split when it is judged at the proxy's question.
+    def _object_read(self, env, client):
+        """The split path of an object read judged at the proxy's question.
 
         ``None`` for a request judged ahead (by :meth:`check`).
 
@@ -863,46 +944,62 @@ class IPWhitelistMiddleware(object):
         info cache before it first asks, so the rules are read from there,
         not looked up (and deep-copied) once more ahead of the proxy. A read
         changes nothing, so one answered without that question is judged
-        before its answer leaves (:meth:`_judged_answer`). Writes, and
-        requests on accounts and containers, are judged ahead of the proxy:
-        the middleware to the right act on them before the proxy asks.
+        before its answer leaves (:meth:`_judged_answer`). Writes, requests
+        on accounts and containers, and paths that are not plain ASCII
+        (which :meth:`check` validates) are judged ahead of the proxy: the
+        middleware to the right act on them before the proxy asks.
         """
-        if req.method not in ('GET', 'HEAD') or self.misplaced:
+        if env.get('REQUEST_METHOD') not in ('GET', 'HEAD') or \
+                self.misplaced:
+            return None
+        path = env.get('PATH_INFO')
+        if not path or not path.isascii() or '\x00' in path:
             return None
         try:
-            parts = req.split_path(4, 4, True)
+            parts = utils.split_path(path, 4, 4, True)
         except ValueError:
             return None
-        if not parts[3] or not constraints.valid_api_version(parts[0]) or \
-                self._invalid_path(req) is not None:
+        if not parts[3] or not constraints.valid_api_version(parts[0]):
             return None
         if self.debug:
             self.logger.debug('Remote IP: %s', client)
-        if client is not None and client in self.always_allow:
-            return None  # check() passes it without reading the rules
         return parts
 
-    def _judged_answer(self, req, client, start_response):
-        """The app's answer to an object read, once the read is judged."""
-        env = req.environ
-        path, method = env['PATH_INFO'], req.method
-        context = wsgi.WSGIContext(self.app)
-        app_iter = context._app_call(env)
-        if env.get(PENDING_PATH) == path:
-            # Refused when the proxy asked, or answered without the
-            # question (by the proxy before its controller, or by a
-            # middleware to the right): judged now, before one byte leaves.
-            del env[PENDING_PATH]
-            denial = env.get(REFUSAL)
-            if denial is None:
-                denial = self.judge(swob.Request(dict(
-                    env, PATH_INFO=path, REQUEST_METHOD=method)), client,
-                    env[PENDING_PARTS])
-            if denial is not None:
-                utils.close_if_possible(app_iter)
-                return denial(env, start_response)
-        start_response(context._response_status, context._response_headers,
-                       context._response_exc_info)
+    def _judged_answer(self, env, client, start_response):
+        """The app's answer to an object read, once the read is judged.
+
+        Judged and admitted when the proxy asked (nearly always), the
+        answer goes out untouched. Otherwise (refused then, or answered
+        without the question: by the proxy before its controller, or by a
+        middleware to the right) the read is judged as soon as the app
+        returns, before one byte leaves; a status and headers the app
+        gave meanwhile are held until then.
+        """
+        path, method = env['PATH_INFO'], env['REQUEST_METHOD']
+        held = []
+
+        def judged_start_response(status, headers, exc_info=None):
+            if env.get(PENDING_PATH) == path:
+                held[:] = [(status, headers, exc_info)]
+                return None  # as Swift's WSGIContext: no write()
+            return start_response(status, headers, exc_info)
+
+        app_iter = self.app(env, judged_start_response)
+        if env.get(PENDING_PATH) != path:
+            return app_iter
+        # An answer started lazily (as proxy-logging to the right starts
+        # it, when its first chunk is asked for) starts after this.
+        del env[PENDING_PATH]
+        denial = env.get(REFUSAL)
+        if denial is None:
+            denial = self.judge(swob.Request(dict(
+                env, PATH_INFO=path, REQUEST_METHOD=method)), client,
+                env[PENDING_PARTS])
+        if denial is not None:
+            utils.close_if_possible(app_iter)
+            return denial(env, start_response)
+        if held:
+            start_response(*held[0])
         return app_iter
 
     def _forget_kept_rules(self, req, app_iter):
@@ -910,7 +1007,7 @@ class IPWhitelistMiddleware(object):
         kind = rule_api.holder_kind(req)
         if kind is not None:
             names = self._names(req.environ)
-            holder = names[:1] if kind == 'account' else names
+            holder = _info_keys(*names)[0 if kind == 'account' else 1]
             # The proxy has written to the backend and cleared Swift's info
             # cache: this process reads the change from now on.
             self.kept_rules.forget(holder)
@@ -919,24 +1016,26 @@ class IPWhitelistMiddleware(object):
     def __call__(self, env, start_response):
         if not self._pipeline_checked:
             self._check_loaded_pipeline()
-        req = swob.Request(env)
-        client = self.client_address(env)
-        later = self._judged_at_authorize(req, client)
-        if later:
+        authorize = self._own_authorize(env)
+        client, always_allowed = self._client(env, authorize)
+        # always_allow: check() passes it without reading the rules.
+        read = None if always_allowed else self._object_read(env, client)
+        if read is not None:
             env[PENDING_PATH] = env['PATH_INFO']
-            env[PENDING_PARTS] = later
+            env[PENDING_PARTS] = read
         else:
+            req = swob.Request(env)
             denial = self.check(req, client) or \
                 self._translate_rule_writes(req)
             if denial is not None:
                 return denial(env, start_response)
             # Subrequests get environments of their own, without this mark.
             env[JUDGED_PATH] = env.get('PATH_INFO')
-        if self._own_authorize(env) is None:
+        if authorize is None:
             env['swift.authorize'] = IPCheckingAuthorize(
                 self, client, env.get('swift.authorize'))
-        if later:
-            return self._judged_answer(req, client, start_response)
+        if read is not None:
+            return self._judged_answer(env, client, start_response)
         if self.kept_rules is not None and req.method in WRITE_METHODS:
             return self._forget_kept_rules(req, self.app(env, start_response))
         if req.method in ('GET', 'HEAD') and \

@@ -113,10 +113,15 @@ class CompiledRules(object):
 
     Bounded by the networks held, not by the number of sets: one rule set
     of a thousand networks weighs as much as a thousand of one. Told the
-    holder of the values (``(account,)`` or ``(account, container)``), it
-    remembers which set that holder had: values read for it next time are
+    holder of the values (any key naming the account or container: the
+    middleware uses Swift's info-cache key, whose string hash Python keeps),
+    it remembers which set that holder had: values read for it next time are
     then compared with that set's (a memory compare) instead of hashed
     (a thousand rules are some 20 KB, read afresh with every request).
+    Given the holder's info (:meth:`of_info`), it also remembers the
+    metadata they were read from, and an equal info gets the same set
+    without being scanned. At most *holders* holders are remembered, each
+    with its metadata (Swift bounds an account's or container's).
     """
 
     def __init__(self, budget=CACHE_BUDGET, holders=HOLDERS):
@@ -125,16 +130,43 @@ class CompiledRules(object):
         self.max_holders = holders
         # values: [(NetworkSet, bad entries), values, {holder}]
         self._sets = collections.OrderedDict()
-        self._holders = collections.OrderedDict()  # holder: values
+        # holder: (values or None, sysmeta, meta, (NetworkSet or None,
+        # bad entries)) as last read for it
+        self._holders = collections.OrderedDict()
 
     def __call__(self, values, holder=None):
         """Return ``(NetworkSet, bad entries)`` for a tuple of values."""
         if holder is not None:
             known = self._holders.get(holder)
-            if known is not None and known == values:
+            if known is not None and known[0] == values:
                 # The strings of known were hashed once: a cheap lookup.
-                self._sets.move_to_end(known)
-                return self._sets[known][0]
+                self._sets.move_to_end(known[0])
+                return known[3]
+        return self._compiled(values, holder, _NOT_FROM_INFO, _NOT_FROM_INFO)
+
+    def of_info(self, holder, info):
+        """``(NetworkSet or None, bad entries)`` of an account/container info.
+
+        ``None`` when it holds no rule. The info of a holder whose metadata
+        equals what was last read for it (two dict compares, made in C)
+        gets that set back; the rules are a function of that metadata
+        alone (:func:`rule_values`), so nothing newer is missed.
+        """
+        sysmeta, meta = info.get('sysmeta', _NONE), info.get('meta', _NONE)
+        known = self._holders.get(holder)
+        if known is not None and known[1] == sysmeta and known[2] == meta:
+            if known[0] is not None:
+                self._sets.move_to_end(known[0])
+            return known[3]
+        values = tuple(rule_values(info))
+        # Copies: what was read must not change with the request's info.
+        sysmeta, meta = dict(sysmeta), dict(meta)
+        if not values:
+            self._remember(holder, None, sysmeta, meta, NO_RULES)
+            return NO_RULES
+        return self._compiled(values, holder, sysmeta, meta)
+
+    def _compiled(self, values, holder, sysmeta, meta):
         entry = self._sets.get(values)
         if entry is None:
             entry = self._sets[values] = [compile_uncached(values), values,
@@ -145,19 +177,24 @@ class CompiledRules(object):
         else:
             self._sets.move_to_end(values)
         if holder is not None:
-            self._remember(holder, entry)
+            entry[2].add(holder)
+            self._remember(holder, entry[1], sysmeta, meta, entry[0])
         return entry[0]
 
-    def _remember(self, holder, entry):
-        """Note that *holder* has *entry*'s values (a key of _sets)."""
+    def _remember(self, holder, values, sysmeta, meta, found):
+        """Note that *holder* has *values* (a key of _sets, or ``None``).
+
+        Oldest first out: a holder read again is remembered anew only when
+        its rules change (so that a hit costs no reordering).
+        """
         old = self._holders.pop(holder, None)
-        if old is not None:
-            self._sets[old][2].discard(holder)
-        self._holders[holder] = entry[1]
-        entry[2].add(holder)
+        if old is not None and old[0] is not None and old[0] != values:
+            self._sets[old[0]][2].discard(holder)
+        self._holders[holder] = (values, sysmeta, meta, found)
         while len(self._holders) > self.max_holders:
-            dropped, values = self._holders.popitem(last=False)
-            self._sets[values][2].discard(dropped)
+            dropped, record = self._holders.popitem(last=False)
+            if record[0] is not None:
+                self._sets[record[0]][2].discard(dropped)
 
     def _drop_oldest_set(self):
         _values, ((networks, _bad), _key, holders) = self._sets.popitem(
@@ -168,6 +205,11 @@ class CompiledRules(object):
 
     def __len__(self):
         return len(self._sets)
+
+
+_NOT_FROM_INFO = object()  # equal to no metadata: of_info reads anew
+_NONE = {}  # an info without sysmeta or meta has none
+NO_RULES = (None, ())
 
 
 # One per proxy process. Eventlet switches greenthreads only on I/O, so

@@ -145,6 +145,8 @@ class TestRulesCacheTime(base.ClusterTestCase):
         for each in (proxy,) + others:
             self.assertAllowed(self.req('GET', path + '/o', user=c.OWNER,
                                         proxy=each), secret)
+            listing = self.req('GET', path, user=c.OWNER, proxy=each)
+            self.assertEqual(200, listing.status, listing)
         read = time.monotonic()
         self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED},
                    proxy=proxy)
@@ -160,15 +162,22 @@ class TestRulesCacheTime(base.ClusterTestCase):
 
     def test_kept_rules_change_at_once_where_changed(self):
         path, secret, age = self.narrow('kept', ('kept2',))
-        self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
+        self.assertIPDenied(self.req('GET', path, user=c.OWNER,
                                      proxy='kept'))
-        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
-                                    user=c.OWNER, proxy='kept'), secret)
-        # Another proxy keeps what it read for rules_cache_time: the
-        # delay the option documents.
+        self.assertEqual(200, self.req('GET', path, source=LISTED,
+                                       user=c.OWNER, proxy='kept').status)
+        # Object reads are judged on the info the proxy reads for them,
+        # never on kept rules: at once on every proxy.
+        for proxy in ('kept', 'kept2'):
+            self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
+                                         proxy=proxy))
+            self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                        user=c.OWNER, proxy=proxy), secret)
+        # Another proxy keeps what it read of the container for
+        # rules_cache_time: the delay the option documents.
         if age < KEPT_SECONDS - 5:
-            self.assertAllowed(self.req('GET', path + '/o', user=c.OWNER,
-                                        proxy='kept2'), secret)
+            resp = self.req('GET', path, user=c.OWNER, proxy='kept2')
+            self.assertEqual(200, resp.status, resp)
 
     def test_kept_account_rules_change_at_once_where_changed(self):
         name, path = self.new_container(prefix='ka')

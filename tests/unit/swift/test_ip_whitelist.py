@@ -486,6 +486,52 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual(b'object bytes',
                          self.call(OBJECT, IN_BOTH, mw=mw).body)
 
+    def test_answer_started_lazily_without_asking_is_judged(self):
+        # As proxy-logging to the right does: start_response is called
+        # when the first chunk is asked for, after the app has returned.
+        def lazy(env, start_response):
+            env['swift.infocache'] = self.cache
+
+            def answer():
+                start_response('200 OK', [('X-Answered', 'lazily')])
+                yield b'object bytes'
+            return answer()
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            lazy, {'always_allow': ALWAYS}, logger=_logger())
+        resp = self.call(OBJECT, OUTSIDE, mw=mw)
+        self.assertEqual(403, resp.status_int)
+        self.assertNotIn(b'object bytes', resp.body)
+        self.assertNotIn('X-Answered', resp.headers)
+        resp = self.call(OBJECT, IN_BOTH, mw=mw)
+        self.assertEqual(b'object bytes', resp.body)
+        self.assertEqual('lazily', resp.headers['X-Answered'])
+
+    def test_admitted_answer_goes_out_untouched(self):
+        # The proxy asked and the read passed: the very iterator it
+        # answered with is what leaves, started when it starts.
+        answers = []
+
+        def asking_lazily(env, start_response):
+            env['swift.infocache'] = self.cache
+            denial = env['swift.authorize'](swob.Request(env))
+            self.assertIsNone(denial)
+
+            def answer():
+                start_response('200 OK', [])
+                yield b'object bytes'
+            answers.append(answer())
+            return answers[-1]
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            asking_lazily, {'always_allow': ALWAYS}, logger=_logger())
+        env = swob.Request.blank(OBJECT).environ
+        env['REMOTE_ADDR'] = IN_BOTH
+        started = []
+        app_iter = mw(env, lambda *args: started.append(args))
+        self.assertIs(answers[0], app_iter)
+        self.assertEqual([], started)
+        self.assertEqual([b'object bytes'], list(app_iter))
+        self.assertEqual('200 OK', started[0][0])
+
     def test_path_changed_on_the_way_judges_the_original_too(self):
         def rewriting(env, start_response):
             # Another container (no rules there) asked for in its stead.
@@ -502,6 +548,42 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual(403, self.call(OBJECT, OUTSIDE, 'PUT',
                                         cache=self.cache).status_int)
         self.assertEqual([], self.app.asked)
+
+    def test_a_rule_changed_in_the_info_applies_at_once(self):
+        # The next request's info (read afresh by the proxy) lists another
+        # network: no compiled set of the last one is used for it.
+        self.assertEqual(200, self.call(OBJECT, IN_BOTH).status_int)
+        self.cache.update(info_cache(ACCOUNT_RULE, IN_ACCOUNT))
+        self.assertEqual(403, self.call(OBJECT, IN_BOTH).status_int)
+        self.assertEqual(200, self.call(OBJECT, IN_ACCOUNT).status_int)
+        self.cache.update(info_cache(None, IN_ACCOUNT))  # account's gone
+        self.assertEqual(200, self.call(OBJECT, IN_ACCOUNT).status_int)
+        self.assertEqual(403, self.call(OBJECT, IN_BOTH).status_int)
+
+    def test_info_missing_or_failing_is_judged_as_ahead(self):
+        # Without the account's info (an autocreated account, a proxy that
+        # read only the container's: looked up, as ahead), and with an
+        # unreadable or a gone container.
+        only_container = {'container/AUTH_a/c': dict(
+            self.cache['container/AUTH_a/c'])}
+        for cache, client, status in (
+                (dict(only_container), OUTSIDE, 403),
+                (dict(only_container), IN_CONTAINER, 200),
+                (info_cache(ACCOUNT_RULE, CONTAINER_RULE,
+                            container_status=503), IN_BOTH, 503),
+                (info_cache(ACCOUNT_RULE, CONTAINER_RULE,
+                            container_status=404), IN_BOTH, 404)):
+            self.app.cache = cache
+            self.assertEqual(status, self.call(OBJECT, client).status_int,
+                             cache)
+        # Control: the account's info there again, the read is judged.
+        self.app.cache = self.cache
+        self.assertEqual(200, self.call(OBJECT, IN_BOTH).status_int)
+
+    def test_peer_that_is_no_address_is_refused_not_an_error(self):
+        for peer in (None, ['192.0.2.1'], ''):
+            self.assertEqual(403, self.call(OBJECT, peer).status_int, peer)
+        self.assertEqual(200, self.call(OBJECT, IN_BOTH).status_int)
 
 
 class TestRulesCacheTime(MiddlewareTestCase):

@@ -185,4 +185,72 @@ class TestCompiledRulesByHolder(testtools.TestCase):
         for values, holders in [(e[1], e[2])
                                 for e in cache._sets.values()]:
             for holder in holders:
-                self.assertIs(values, cache._holders[holder])
+                self.assertIs(values, cache._holders[holder][0])
+
+
+class TestCompiledRulesOfInfo(testtools.TestCase):
+    """An info whose metadata is unchanged gets its set back, unscanned."""
+
+    def info(self, sysmeta=None, meta=None):
+        # As read from memcache: new dicts and strings every time.
+        def fresh(d):
+            return {k.encode().decode(): v.encode().decode()
+                    for k, v in (d or {}).items()}
+        return {'status': 200, 'sysmeta': fresh(sysmeta), 'meta': fresh(meta)}
+
+    def test_unchanged_metadata_same_set_changed_new_set(self):
+        cache = rules.CompiledRules()
+        rule = {rules.SYSMETA_PREFIX + 'dev': '192.0.2.0/24'}
+        first, bad = cache.of_info('container/a/c', self.info(rule))
+        self.assertEqual((), bad)
+        self.assertIs(first, cache.of_info('container/a/c',
+                                           self.info(rule))[0])
+        changed = cache.of_info('container/a/c', self.info(
+            {rules.SYSMETA_PREFIX + 'dev': '198.51.100.0/24'}))[0]
+        self.assertIn(ip('198.51.100.7'), changed)
+        self.assertNotIn(ip('192.0.2.7'), changed)
+        # Other metadata changing reads the rules anew, to the same set.
+        self.assertIs(changed, cache.of_info('container/a/c', self.info(
+            {rules.SYSMETA_PREFIX + 'dev': '198.51.100.0/24',
+             'versions-location': 'v'}, {'color': 'blue'}))[0])
+        # The guide-era copy in meta counts as well.
+        old = cache.of_info('container/a/c', self.info(
+            meta={rules.RULE_PREFIX + 'x': '203.0.113.0/24'}))[0]
+        self.assertIn(ip('203.0.113.1'), old)
+
+    def test_no_rules_then_rules(self):
+        cache = rules.CompiledRules()
+        self.assertEqual((None, ()), cache.of_info('account/a', self.info()))
+        self.assertEqual((None, ()), cache.of_info('account/a', self.info(
+            meta={'color': 'blue'})))
+        networks = cache.of_info('account/a', self.info(
+            {rules.SYSMETA_PREFIX + 'x': '192.0.2.1'}))[0]
+        self.assertIn(ip('192.0.2.1'), networks)
+        self.assertEqual((None, ()), cache.of_info('account/a', self.info()))
+
+    def test_what_was_read_is_copied(self):
+        cache = rules.CompiledRules()
+        info = self.info({rules.SYSMETA_PREFIX + 'x': '192.0.2.1'})
+        cache.of_info('account/a', info)
+        # The request's own info changed in place afterwards...
+        info['sysmeta'][rules.SYSMETA_PREFIX + 'x'] = '198.51.100.1'
+        # ...is not what the next request's (equal) info is compared with.
+        networks = cache.of_info('account/a', self.info(
+            {rules.SYSMETA_PREFIX + 'x': '198.51.100.1'}))[0]
+        self.assertIn(ip('198.51.100.1'), networks)
+
+    def test_dropped_sets_forget_what_was_read(self):
+        cache = rules.CompiledRules(budget=4, holders=2)
+        cache.of_info('a', self.info({rules.SYSMETA_PREFIX + 'x':
+                                      '192.0.2.1, 192.0.2.2'}))  # weighs 3
+        cache.of_info('b', self.info({rules.SYSMETA_PREFIX + 'x':
+                                      '198.51.100.1, 198.51.100.2'}))
+        self.assertEqual(1, len(cache))
+        self.assertEqual({'b'}, set(cache._holders))
+        cache.of_info('c', self.info())
+        cache.of_info('d', self.info())
+        self.assertLessEqual(len(cache._holders), 2)
+        self.assertEqual([set()], [e[2] for e in cache._sets.values()])
+        again = cache.of_info('a', self.info({rules.SYSMETA_PREFIX + 'x':
+                                              '192.0.2.1, 192.0.2.2'}))[0]
+        self.assertIn(ip('192.0.2.2'), again)
