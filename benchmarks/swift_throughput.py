@@ -12,7 +12,7 @@
 
 """Swift proxy throughput with and without ip_whitelist, side by side.
 
-    python -m benchmarks.swift_throughput [--clusters 3] [--rounds 60]
+    python -m benchmarks.swift_throughput [--clusters 8] [--rounds 25]
                                           [--only whitelist,1000,norl,...]
 
 One real loopback cluster (memcached, account, container and object
@@ -40,8 +40,10 @@ values set by the owner through the middleware) and ``bench1000``, in an
 account of its own, by 1,000 (500 IPv4 networks on its account and 500 on
 the container, both judged for every request: one holder lists at most
 ``rule_api.MAX_RULE_NAMES`` values of at most 256 characters). A
-*target* is a proxy and a container; each compared target is paired with
-its baseline: ``whitelist``,
+*target* is a proxy and a container, and every target has a proxy of its
+own (one serving two targets gets twice the requests, stays warmer in the
+CPU's caches, and measured 1-2 % faster than an identical proxy serving
+one); each compared target is paired with its baseline: ``whitelist``,
 ``plain_again``, ``noop`` with ``plain`` (200 rules), ``whitelist@1000``
 with ``plain@1000``, ``whitelist_norl`` with ``plain_norl``. The client is
 bound to 127.0.0.5, which only a rule allows (``always_allow = auto``
@@ -58,7 +60,12 @@ the proxies share one CPU and the client, servers and memcached the others
 under the same conditions, which otherwise depend on where the scheduler
 happens to put each process. Several clusters are started one after the
 other (``--clusters``) and their rounds pooled; every cluster stops
-measuring after ``--max-seconds``.
+measuring after ``--max-seconds``. Two identical proxy processes can run
+1-3 % apart for as long as they live (their memory layouts differ, and
+Python's string-hash seed, which this script fixes per cluster for all of
+its servers): many short-lived clusters average that out better than a
+few long ones, and the line printed after each cluster shows how far
+apart they came.
 
 Per round and method the with/without ratio of requests per second is
 paired; the script prints every round, then per comparison and method: the
@@ -99,7 +106,8 @@ CONTAINERS = {
 }
 NO_RATELIMIT = swift_cluster.PIPELINE.replace(' ratelimit', '')
 PLAIN_NO_RATELIMIT = swift_cluster.PLAIN_PIPELINE.replace(' ratelimit', '')
-CONTROLS = ('plain', 'plain_again', 'noop', 'plain_norl')  # enforce nothing
+CONTROLS = ('plain', 'plain_again', 'noop', 'plain_norl',
+            'plain1000')  # enforce nothing
 METHODS = ('GET', 'HEAD')
 # Target: (proxy, container, baseline target or None).
 Target = collections.namedtuple('Target', 'proxy container baseline')
@@ -108,8 +116,8 @@ TARGETS = {
     'plain_again': Target('plain_again', 'bench', 'plain'),
     'noop': Target('noop', 'bench', 'plain'),
     'whitelist': Target('whitelist', 'bench', 'plain'),
-    'plain@1000': Target('plain', 'bench1000', None),
-    'whitelist@1000': Target('whitelist', 'bench1000', 'plain@1000'),
+    'plain@1000': Target('plain1000', 'bench1000', None),
+    'whitelist@1000': Target('whitelist1000', 'bench1000', 'plain@1000'),
     'plain_norl': Target('plain_norl', 'bench', None),
     'whitelist_norl': Target('whitelist_norl', 'bench', 'plain_norl'),
     'whitelist_kept': Target('whitelist_kept', 'bench', 'plain'),
@@ -173,6 +181,9 @@ def proxy_specs(proxies, log_level='INFO'):
     """ProxySpec of each proxy name (the targets' proxies)."""
     known = {
         'whitelist': swift_cluster.ProxySpec(log_level=log_level),
+        'whitelist1000': swift_cluster.ProxySpec(log_level=log_level),
+        'plain1000': swift_cluster.ProxySpec(
+            pipeline=swift_cluster.PLAIN_PIPELINE, log_level=log_level),
         'plain': swift_cluster.ProxySpec(
             pipeline=swift_cluster.PLAIN_PIPELINE, log_level=log_level),
         # A/A control: what "no difference" measures.
@@ -198,9 +209,19 @@ def proxy_specs(proxies, log_level='INFO'):
     return specs
 
 
-def start_cluster(proxies, log_level='INFO'):
+def start_cluster(proxies, log_level='INFO', hash_seed=None):
+    """A cluster whose servers all hash strings with *hash_seed*, if given.
+
+    Python picks a string-hash seed per process; dict and set layouts, and
+    so the work done, differ from one process to the next by a few percent
+    (two identical proxies measured 1-2 % apart). With one seed for all of
+    a cluster's proxies, the proxies compared differ by their pipelines
+    alone; each cluster gets its own seed.
+    """
     # The servers import this tree (cluster.SERVER_ENV): the variants too.
-    cluster = swift_cluster.SwiftCluster(proxy_specs(proxies, log_level))
+    env = None if hash_seed is None else {'PYTHONHASHSEED': str(hash_seed)}
+    cluster = swift_cluster.SwiftCluster(proxy_specs(proxies, log_level),
+                                         env=env)
     cluster.setUp()
     return cluster
 
@@ -507,11 +528,31 @@ def report(targets, rates, latencies, totals, cpu, errors, completed):
                   worst, 'MET' if worst >= TARGET_RATIO else 'NOT MET'))
 
 
+def median_ratios(targets, rates):
+    """``{(comparison, method): median paired ratio}``."""
+    return {(n, m): statistics.median(
+        [a / b for a, b in zip(rates[n, m], rates[t.baseline, m])])
+        for n, t in sorted(targets.items()) if t.baseline
+        for m in METHODS if rates[n, m]}
+
+
 def quick_ratios(targets, rates):
     """One line: the median paired ratio of each comparison, per method."""
-    return ', '.join('%s %s %.3f' % (n, m, statistics.median(
-        [a / b for a, b in zip(rates[n, m], rates[t.baseline, m])]))
-        for n, t in sorted(targets.items()) if t.baseline for m in METHODS)
+    return ', '.join('%s %s %.3f' % (n, m, ratio) for (n, m), ratio in
+                     median_ratios(targets, rates).items())
+
+
+def report_clusters(by_cluster):
+    """Each comparison's median ratio in every cluster, and their spread."""
+    print()
+    print('per cluster (median paired ratio of each cluster; how far '
+          'identical proxies in one cluster can drift apart shows in the '
+          'controls):')
+    for key in sorted(by_cluster[0]) if by_cluster else ():
+        values = [cluster[key] for cluster in by_cluster if key in cluster]
+        print('%-16s %-4s %s  (min %.3f, max %.3f)' % (
+            key[0], key[1], ' '.join('%.3f' % v for v in values),
+            min(values), max(values)))
 
 
 def chosen_targets(only):
@@ -526,11 +567,11 @@ def chosen_targets(only):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--clusters', type=int, default=3,
+    parser.add_argument('--clusters', type=int, default=8,
                         help='clusters started one after the other, their '
-                             'rounds pooled (default 3)')
-    parser.add_argument('--rounds', type=int, default=60,
-                        help='rounds per cluster (default 60)')
+                             'rounds pooled (default 8)')
+    parser.add_argument('--rounds', type=int, default=25,
+                        help='rounds per cluster (default 25)')
     parser.add_argument('--turns', type=int, default=5,
                         help='turns per round and method (default 5)')
     parser.add_argument('--block', type=int, default=5,
@@ -563,8 +604,9 @@ def main():
               'totals': {k: [0, 0.0] for k in keys},
               'errors': 0, 'completed': 0}
     own_cpus = os.sched_getaffinity(0)
+    by_cluster = []
     for number in range(args.clusters):
-        cluster = start_cluster(proxies)
+        cluster = start_cluster(proxies, hash_seed=args.seed + number)
         try:
             placement = None if args.no_pin else separate_cpus(cluster,
                                                                proxies)
@@ -575,6 +617,8 @@ def main():
                       number + 1, args.clusters, len(proxies),
                       ', '.join(proxies)))
             print(placement or 'CPU placement: left to the kernel')
+            print('PYTHONHASHSEED=%d for every server of this cluster' % (
+                args.seed + number))
             print('targets: %s' % ', '.join(
                 '%s (%s, %s)' % (n, t.proxy, t.container)
                 for n, t in sorted(targets.items())))
@@ -594,6 +638,7 @@ def main():
             os.sched_setaffinity(0, own_cpus)
         print('cluster %d median paired ratios: %s' % (
             number + 1, quick_ratios(targets, result['rates'])))
+        by_cluster.append(median_ratios(targets, result['rates']))
         for key in keys:
             for series in ('rates', 'cpu', 'latencies'):
                 pooled[series][key].extend(result[series][key])
@@ -603,6 +648,7 @@ def main():
         pooled['completed'] += result['completed']
     print('\n== pooled over %d clusters' % args.clusters)
     report(targets, **pooled)
+    report_clusters(by_cluster)
 
 
 if __name__ == '__main__':

@@ -159,10 +159,12 @@ class ProxySpec(object):
 class SwiftCluster(fixtures.Fixture):
     """See the module docstring. ``proxies`` maps names to ProxySpec."""
 
-    def __init__(self, proxies=None, start_timeout=30):
+    def __init__(self, proxies=None, start_timeout=30, env=None):
+        """:param env: more environment variables for every server."""
         super(SwiftCluster, self).__init__()
         self.specs = dict(proxies or {'main': ProxySpec()})
         self.start_timeout = start_timeout
+        self.env = dict(SERVER_ENV, **(env or {}))
         self._tokens = {}
 
     # -- life cycle -------------------------------------------------------
@@ -285,7 +287,7 @@ class SwiftCluster(fixtures.Fixture):
             self.procs[name] = subprocess.Popen(
                 self.argv[name], stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
-                cwd=self.dir, preexec_fn=_die_with_parent, env=SERVER_ENV)
+                cwd=self.dir, preexec_fn=_die_with_parent, env=self.env)
 
     def _wait_up(self, name):
         deadline = time.monotonic() + self.start_timeout
