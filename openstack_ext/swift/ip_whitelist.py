@@ -211,30 +211,34 @@ middleware to the right act on them before the proxy asks.
 
 What it costs. Each distinct rule set is parsed once and kept, within a
 fixed budget of networks per proxy process. An account or container
-whose metadata equals what was read for it last time gets its compiled
-rules back after two dictionary comparisons, and an address is looked
-for in them by one bisection over their merged address ranges, however
-many there are. Without ``ratelimit`` the account's info is not in the
-request when the container's came from memcache, and the account's
-rules then cost one memcache read per object read (as they do for every
-request on an account or container); ``rules_cache_time`` saves it.
-Counted (``benchmarks/swift_calls.py``: Python calls per object ``GET``
-or ``HEAD``, pipelines loaded in-process against real servers; the proxy
-alone makes some 9,000), the filter adds about 65, 13 of them its own
-functions, at 200 rules as at 1,000 (620-720 when it looked the info up
-itself). Throughput is measured by ``benchmarks/swift_throughput.py``;
-the latest figures, with their controls, are in the project's README
-and ``doc/source/benchmarks.rst``.
+whose metadata equals what was read for it last time (a copy is kept,
+within a budget of its own) gets its compiled rules back after two
+dictionary comparisons, and an address is looked for in them by one
+bisection over their merged address ranges, however many there are.
+Without ``ratelimit`` the account's info is not in the request when the
+container's came from memcache, and the account's rules then cost one
+memcache read per object read (as they do for every request on an
+account or container); ``rules_cache_time`` saves it. Counted
+(``benchmarks/swift_calls.py``: Python calls per object ``GET`` or
+``HEAD``, pipelines loaded in-process against real servers; the proxy
+alone makes some 9,000), the filter adds about 60 at 200 rules and 70 at
+1,000, a dozen of them its own functions (620-720 when it looked the
+info up itself), and about 265 without ``ratelimit``. Throughput is
+measured by ``benchmarks/swift_throughput.py``; the latest figures, with
+their controls, are in the project's README and
+``doc/source/benchmarks.rst``.
 
 Changes. A change made through one proxy is seen there at once; other
 proxies may use the old rules until their cached info expires:
 ``recheck_container_existence`` / ``recheck_account_existence`` seconds
 (60 by default) in ``[app:proxy-server]``. With ``rules_cache_time`` set,
 each proxy process also keeps the compiled rules of every account and
-container it reads for requests on them, for writes, and for object
-reads whose account info it had to read itself, and reads no info for
-them meanwhile: a change is still applied at once by the process that
-handled it, but another worker or proxy may apply it up to
+container it reads, and reads no info for them meanwhile, for every
+request but the object reads judged at the proxy's question with both
+infos at hand (above); that leaves requests on accounts and containers,
+writes, and reads whose account info it had to read itself. A change is
+still applied at once by the process that handled it, but another
+worker or proxy may apply it up to
 ``rules_cache_time`` seconds later, on top of Swift's own cache. Leave it
 at ``0`` where a rule that is removed (an address no longer trusted) must
 stop working everywhere at once.
@@ -786,7 +790,10 @@ class IPWhitelistMiddleware(object):
         """
         account, container = parts[1], parts[2]
         infocache = req.environ.get('swift.infocache')
-        if not infocache or container.endswith(MULTIUPLOAD_SUFFIX):
+        if not infocache or container.endswith(MULTIUPLOAD_SUFFIX) or \
+                req.environ.get('REQUEST_METHOD') not in ('GET', 'HEAD'):
+            # A middleware to the right may ask about a write on the read's
+            # path: that one needs judge()'s linked containers.
             return self.judge(req, client, parts)
         account_key, container_key = _info_keys(account, container)
         account_info = infocache.get(account_key)
@@ -986,6 +993,8 @@ class IPWhitelistMiddleware(object):
 
         app_iter = self.app(env, judged_start_response)
         if env.get(PENDING_PATH) != path:
+            if held:  # started, then asked: judged and admitted since
+                start_response(*held[0])
             return app_iter
         # An answer started lazily (as proxy-logging to the right starts
         # it, when its first chunk is asked for) starts after this.

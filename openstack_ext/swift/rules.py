@@ -34,6 +34,10 @@ SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
 CACHE_BUDGET = 100000
 # Accounts and containers whose rule set is remembered (a name each).
 HOLDERS = 10000
+# Metadata items (sysmeta and meta, Swift bounds each at 128 + 256 bytes)
+# copied for CompiledRules.of_info, all holders together: at most some
+# 20 MB per proxy process, whatever its tenants store.
+INFO_BUDGET = 50000
 
 
 def stored_rules(info):
@@ -120,14 +124,17 @@ class CompiledRules(object):
     (a thousand rules are some 20 KB, read afresh with every request).
     Given the holder's info (:meth:`of_info`), it also remembers the
     metadata they were read from, and an equal info gets the same set
-    without being scanned. At most *holders* holders are remembered, each
-    with its metadata (Swift bounds an account's or container's).
+    without being scanned. At most *holders* holders are remembered, and
+    the metadata copied for them is bounded apart (*info_budget* items).
     """
 
-    def __init__(self, budget=CACHE_BUDGET, holders=HOLDERS):
+    def __init__(self, budget=CACHE_BUDGET, holders=HOLDERS,
+                 info_budget=INFO_BUDGET):
         self.budget = budget
         self.held = 0
         self.max_holders = holders
+        self.info_budget = info_budget
+        self.info_held = 0  # metadata items copied into _holders
         # values: [(NetworkSet, bad entries), values, {holder}]
         self._sets = collections.OrderedDict()
         # holder: (values or None, sysmeta, meta, (NetworkSet or None,
@@ -184,15 +191,22 @@ class CompiledRules(object):
     def _remember(self, holder, values, sysmeta, meta, found):
         """Note that *holder* has *values* (a key of _sets, or ``None``).
 
-        Oldest first out: a holder read again is remembered anew only when
-        its rules change (so that a hit costs no reordering).
+        Oldest first out, within *holders* holders and the metadata budget:
+        a holder read again is remembered anew only when its rules change
+        (so that a hit costs no reordering).
         """
         old = self._holders.pop(holder, None)
-        if old is not None and old[0] is not None and old[0] != values:
-            self._sets[old[0]][2].discard(holder)
-        self._holders[holder] = (values, sysmeta, meta, found)
-        while len(self._holders) > self.max_holders:
+        if old is not None:
+            self.info_held -= _info_weight(old)
+            if old[0] is not None and old[0] != values:
+                self._sets[old[0]][2].discard(holder)
+        record = (values, sysmeta, meta, found)
+        self._holders[holder] = record
+        self.info_held += _info_weight(record)
+        while self._holders and (len(self._holders) > self.max_holders or
+                                 self.info_held > self.info_budget):
             dropped, record = self._holders.popitem(last=False)
+            self.info_held -= _info_weight(record)
             if record[0] is not None:
                 self._sets[record[0]][2].discard(dropped)
 
@@ -201,13 +215,24 @@ class CompiledRules(object):
             last=False)
         self.held -= len(networks) + 1
         for holder in holders:
-            del self._holders[holder]  # only sets in _sets are remembered
+            # Only sets in _sets are remembered.
+            self.info_held -= _info_weight(self._holders.pop(holder))
 
     def __len__(self):
         return len(self._sets)
 
 
 _NOT_FROM_INFO = object()  # equal to no metadata: of_info reads anew
+
+
+def _info_weight(record):
+    """Metadata items a _holders record keeps (0 when not from an info)."""
+    sysmeta, meta = record[1], record[2]
+    if sysmeta is _NOT_FROM_INFO:
+        return 0
+    return 1 + len(sysmeta) + len(meta)
+
+
 _NONE = {}  # an info without sysmeta or meta has none
 NO_RULES = (None, ())
 

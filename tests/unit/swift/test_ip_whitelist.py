@@ -532,6 +532,52 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual([b'object bytes'], list(app_iter))
         self.assertEqual('200 OK', started[0][0])
 
+    def test_started_then_asked_goes_out_once_admitted(self):
+        # An app that gives its status first and asks auth afterwards, on
+        # the same environment: the status is held, then released.
+        def starting_first(env, start_response):
+            env['swift.infocache'] = self.cache
+            start_response('200 OK', [('X-Started', 'first')])
+            denial = env['swift.authorize'](swob.Request(env))
+            if denial is not None:
+                return denial(env, start_response)
+            return [b'object bytes']
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            starting_first, {'always_allow': ALWAYS}, logger=_logger())
+        resp = self.call(OBJECT, IN_BOTH, mw=mw)
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual(b'object bytes', resp.body)
+        self.assertEqual('first', resp.headers['X-Started'])
+        resp = self.call(OBJECT, IN_ACCOUNT, mw=mw)
+        self.assertEqual(403, resp.status_int)
+        self.assertNotIn(b'object bytes', resp.body)
+
+    def test_write_asked_on_the_read_path_passes_the_archive_too(self):
+        # A middleware to the right asks about a PUT on the read's path:
+        # the container's versions archive must admit the client as well.
+        self.cache['container/AUTH_a/c']['versions'] = 'arch'
+        self.cache['container/AUTH_a/arch'] = \
+            proxy_base.headers_to_container_info({
+                'x-container-sysmeta-ip-whitelist-allow-x': IN_ACCOUNT},
+                200)
+
+        def writing(env, start_response):
+            env['swift.infocache'] = self.cache
+            denial = env['swift.authorize'](swob.Request(
+                dict(env, REQUEST_METHOD='PUT')))
+            if denial is not None:
+                return denial(env, start_response)
+            start_response('201 Created', [])
+            return [b'']
+        mw = ip_whitelist.IPWhitelistMiddleware(
+            writing, {'always_allow': ALWAYS}, logger=_logger())
+        self.assertEqual(403, self.call(OBJECT, IN_BOTH, mw=mw).status_int)
+        # Control: an archive that admits the client.
+        self.cache['container/AUTH_a/arch'] = \
+            proxy_base.headers_to_container_info({
+                'x-container-sysmeta-ip-whitelist-allow-x': IN_BOTH}, 200)
+        self.assertEqual(201, self.call(OBJECT, IN_BOTH, mw=mw).status_int)
+
     def test_path_changed_on_the_way_judges_the_original_too(self):
         def rewriting(env, start_response):
             # Another container (no rules there) asked for in its stead.

@@ -254,3 +254,25 @@ class TestCompiledRulesOfInfo(testtools.TestCase):
         again = cache.of_info('a', self.info({rules.SYSMETA_PREFIX + 'x':
                                               '192.0.2.1, 192.0.2.2'}))[0]
         self.assertIn(ip('192.0.2.2'), again)
+
+    def test_metadata_kept_is_bounded(self):
+        # Holders with much metadata, rules or none: what is copied for
+        # them stays within info_budget, and the links stay consistent.
+        cache = rules.CompiledRules(holders=1000, info_budget=500)
+        meta = {'m%02d' % i: 'x' * 200 for i in range(90)}
+        for number in range(50):
+            sysmeta = {rules.SYSMETA_PREFIX + 'x': '192.0.2.%d' % number} \
+                if number % 2 else {}
+            cache.of_info('container/a/c%d' % number,
+                          self.info(sysmeta, meta))
+            self.assertLessEqual(cache.info_held, 500)
+        self.assertLessEqual(len(cache._holders), 500 // 91)
+        self.assertEqual(cache.info_held, sum(
+            rules._info_weight(r) for r in cache._holders.values()))
+        for values, holders in [(e[1], e[2]) for e in cache._sets.values()]:
+            for holder in holders:
+                self.assertIs(values, cache._holders[holder][0])
+        # An evicted holder is read anew, to the right rules.
+        networks = cache.of_info('container/a/c1', self.info(
+            {rules.SYSMETA_PREFIX + 'x': '192.0.2.1'}, meta))[0]
+        self.assertIn(ip('192.0.2.1'), networks)
