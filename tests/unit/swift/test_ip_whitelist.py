@@ -166,8 +166,9 @@ class MiddlewareTestCase(testtools.TestCase):
         self.app = FakeProxy()
         self.mw = self.make({'always_allow': ALWAYS, 'max_rules': '3'})
 
-    def make(self, conf):
-        return ip_whitelist.IPWhitelistMiddleware(self.app, conf,
+    def make(self, conf, app=None):
+        """The filter in front of *app* (by default the test's proxy)."""
+        return ip_whitelist.IPWhitelistMiddleware(app or self.app, conf,
                                                   logger=_logger())
 
     def call(self, path, client=OUTSIDE, method='GET', headers=None,
@@ -259,8 +260,7 @@ class TestJudging(MiddlewareTestCase):
             start_response('200 OK' if denial is None else '403 Forbidden',
                            [])
             return [b'']
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            subrequest_app, {'always_allow': ''}, logger=_logger())
+        mw = self.make({'always_allow': ''}, subrequest_app)
         for client, status in ((OUTSIDE, 403), (IN_CONTAINER, 200)):
             resp = self.call(ACCOUNT, client, cache=cache, mw=mw)
             self.assertEqual(status, resp.status_int, client)
@@ -478,8 +478,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
             env['swift.infocache'] = self.cache
             start_response('200 OK', [])
             return [b'object bytes']
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            answering, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, answering)
         resp = self.call(OBJECT, OUTSIDE, mw=mw)
         self.assertEqual(403, resp.status_int)
         self.assertNotIn(b'object bytes', resp.body)
@@ -496,8 +495,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
                 start_response('200 OK', [('X-Answered', 'lazily')])
                 yield b'object bytes'
             return answer()
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            lazy, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, lazy)
         resp = self.call(OBJECT, OUTSIDE, mw=mw)
         self.assertEqual(403, resp.status_int)
         self.assertNotIn(b'object bytes', resp.body)
@@ -521,8 +519,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
                 yield b'object bytes'
             answers.append(answer())
             return answers[-1]
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            asking_lazily, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, asking_lazily)
         env = swob.Request.blank(OBJECT).environ
         env['REMOTE_ADDR'] = IN_BOTH
         started = []
@@ -542,8 +539,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
             if denial is not None:
                 return denial(env, start_response)
             return [b'object bytes']
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            starting_first, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, starting_first)
         resp = self.call(OBJECT, IN_BOTH, mw=mw)
         self.assertEqual(200, resp.status_int)
         self.assertEqual(b'object bytes', resp.body)
@@ -569,8 +565,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
                 return denial(env, start_response)
             start_response('201 Created', [])
             return [b'']
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            writing, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, writing)
         self.assertEqual(403, self.call(OBJECT, IN_BOTH, mw=mw).status_int)
         # Control: an archive that admits the client.
         self.cache['container/AUTH_a/arch'] = \
@@ -583,8 +578,7 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
             # Another container (no rules there) asked for in its stead.
             env['PATH_INFO'] = ACCOUNT + '/open/o'
             return self.app(env, start_response)
-        mw = ip_whitelist.IPWhitelistMiddleware(
-            rewriting, {'always_allow': ALWAYS}, logger=_logger())
+        mw = self.make({'always_allow': ALWAYS}, rewriting)
         self.cache['container/AUTH_a/open'] = \
             proxy_base.headers_to_container_info({}, 200)
         self.assertEqual(403, self.call(OBJECT, IN_ACCOUNT, mw=mw).status_int)
