@@ -531,7 +531,7 @@ class IPWhitelistMiddleware(object):
             if client is not None and \
                     client not in self.trusted_proxies and \
                     client in self.always_allow and \
-                    client == addresses.parse_address(env['REMOTE_ADDR']):
+                    client == addresses.parse_address(peer):
                 # The peer itself, an address of ours, forwards for
                 # somebody else (a TLS terminator on the proxy host that
                 # trusted_proxies does not list): always allowing it would
