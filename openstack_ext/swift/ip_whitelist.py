@@ -286,10 +286,10 @@ DEFAULT_MAX_RULES = 1000
 # The path whose request was admitted, in that request's environment.
 JUDGED_PATH = 'openstack_ext.ip_whitelist.judged_path'
 # An object read judged at the proxy's swift.authorize call (see
-# IPWhitelistMiddleware._judged_at_authorize): its path, the path split,
-# and the refusal it got there.
+# IPWhitelistMiddleware._object_read): its path, and the refusal it got
+# there. One key while it is pending: every key of the environment costs
+# a test each time a middleware or the proxy lists the request's headers.
 PENDING_PATH = 'openstack_ext.ip_whitelist.pending_path'
-PENDING_PARTS = 'openstack_ext.ip_whitelist.pending_parts'
 REFUSAL = 'openstack_ext.ip_whitelist.refusal'
 # What refused a request (see refusal()).
 ACCOUNT_RULES, CONTAINER_RULES, NO_RULES = 'account', 'container', 'none'
@@ -346,6 +346,14 @@ def _info_keys(account, container):
     """
     return (proxy_base.get_cache_key(account),
             proxy_base.get_cache_key(account, container))
+
+
+def _object_parts(path):
+    """``(version, account, container, object)`` of an object read's path.
+
+    For a path :meth:`IPWhitelistMiddleware._object_read` accepted.
+    """
+    return tuple(path.split('/', 4)[1:])
 
 
 class RulesUnavailable(Exception):
@@ -427,8 +435,7 @@ class IPCheckingAuthorize(object):
             # judged, logged and counted once.
             denial = env.get(REFUSAL)
             if denial is None:
-                denial = self.whitelist.judge_read(req, self.client,
-                                                   env[PENDING_PARTS])
+                denial = self.whitelist.judge_read(req, self.client, path)
             if denial is not None:
                 env[REFUSAL] = denial
                 return denial
@@ -774,7 +781,7 @@ class IPWhitelistMiddleware(object):
             return None
         return self._refused(req, client, account, denied, refused_by)
 
-    def judge_read(self, req, client, parts):
+    def judge_read(self, req, client, path):
         """:meth:`judge` for an object read, from the info the proxy read.
 
         By its first ``swift.authorize`` question the proxy has put the
@@ -785,23 +792,25 @@ class IPWhitelistMiddleware(object):
         there, a gone or failing account or container, a ``+segments``
         container) is left to :meth:`judge`.
 
-        :param parts: as for :meth:`judge`, of an ASCII path (whose names
-            are then native strings already).
+        :param path: an object path, ASCII (its names are then native
+            strings already), that :meth:`_object_read` accepted.
         """
-        account, container = parts[1], parts[2]
-        infocache = req.environ.get('swift.infocache')
+        env = req.environ
+        _, _version, account, container, _obj = path.split('/', 4)
+        infocache = env.get('swift.infocache')
         if not infocache or container.endswith(MULTIUPLOAD_SUFFIX) or \
-                req.environ.get('REQUEST_METHOD') not in ('GET', 'HEAD'):
+                env.get('REQUEST_METHOD') not in ('GET', 'HEAD'):
             # A middleware to the right may ask about a write on the read's
             # path: that one needs judge()'s linked containers.
-            return self.judge(req, client, parts)
+            return self.judge(req, client, _object_parts(path))
         account_key, container_key = _info_keys(account, container)
         account_info = infocache.get(account_key)
         container_info = infocache.get(container_key)
+        # is_success() of both statuses, inlined: asked on every read.
         if account_info is None or container_info is None or \
-                not is_success(account_info['status']) or \
-                not is_success(container_info['status']):
-            return self.judge(req, client, parts)
+                not 200 <= account_info['status'] <= 299 or \
+                not 200 <= container_info['status'] <= 299:
+            return self.judge(req, client, _object_parts(path))
         account_rules, bad = rules.compile_rules.of_info(
             account_key, account_info)
         container_rules, container_bad = rules.compile_rules.of_info(
@@ -942,9 +951,9 @@ class IPWhitelistMiddleware(object):
     # -- the request ----------------------------------------------------------
 
     def _object_read(self, env, client):
-        """The split path of an object read judged at the proxy's question.
+        """Whether ``env`` is an object read judged at the proxy's question.
 
-        ``None`` for a request judged ahead (by :meth:`check`).
+        ``False`` for a request judged ahead (by :meth:`check`).
 
         Object GET and HEAD: to choose the object controller (the storage
         policy) the proxy reads the container's info into the request's
@@ -958,19 +967,20 @@ class IPWhitelistMiddleware(object):
         """
         if env.get('REQUEST_METHOD') not in ('GET', 'HEAD') or \
                 self.misplaced:
-            return None
+            return False
         path = env.get('PATH_INFO')
         if not path or not path.isascii() or '\x00' in path:
-            return None
-        try:
-            parts = utils.split_path(path, 4, 4, True)
-        except ValueError:
-            return None
-        if not parts[3] or not constraints.valid_api_version(parts[0]):
-            return None
+            return False
+        # utils.split_path(path, 4, 4, True), inlined: asked on every
+        # request. /<version>/<account>/<container>/<object>, none empty.
+        segments = path.split('/', 4)
+        if len(segments) != 5 or segments[0] or not (
+                segments[1] and segments[2] and segments[3] and segments[4]
+        ) or not constraints.valid_api_version(segments[1]):
+            return False
         if self.debug:
             self.logger.debug('Remote IP: %s', client)
-        return parts
+        return True
 
     def _judged_answer(self, env, client, start_response):
         """The app's answer to an object read, once the read is judged.
@@ -1003,7 +1013,7 @@ class IPWhitelistMiddleware(object):
         if denial is None:
             denial = self.judge(swob.Request(dict(
                 env, PATH_INFO=path, REQUEST_METHOD=method)), client,
-                env[PENDING_PARTS])
+                _object_parts(path))
         if denial is not None:
             utils.close_if_possible(app_iter)
             return denial(env, start_response)
@@ -1028,10 +1038,9 @@ class IPWhitelistMiddleware(object):
         authorize = self._own_authorize(env)
         client, always_allowed = self._client(env, authorize)
         # always_allow: check() passes it without reading the rules.
-        read = None if always_allowed else self._object_read(env, client)
-        if read is not None:
+        read = not always_allowed and self._object_read(env, client)
+        if read:
             env[PENDING_PATH] = env['PATH_INFO']
-            env[PENDING_PARTS] = read
         else:
             req = swob.Request(env)
             denial = self.check(req, client) or \
@@ -1043,7 +1052,7 @@ class IPWhitelistMiddleware(object):
         if authorize is None:
             env['swift.authorize'] = IPCheckingAuthorize(
                 self, client, env.get('swift.authorize'))
-        if read is not None:
+        if read:
             return self._judged_answer(env, client, start_response)
         if self.kept_rules is not None and req.method in WRITE_METHODS:
             return self._forget_kept_rules(req, self.app(env, start_response))
