@@ -249,6 +249,20 @@ def object_path(container):
     return '/v1/%s/%s/%s' % (CONTAINERS[container][0], container, OBJECT)
 
 
+def _setup_write(cluster, method, path, attempts=3, **options):
+    """An idempotent setup write, tried again after a 5xx.
+
+    A backend that has just started can answer 503 for a moment (seen
+    once in a few hundred clusters), which would end the whole run.
+    """
+    for _attempt in range(attempts):
+        resp = cluster.request(method, path, **options)
+        if resp.status < 500:
+            break
+        time.sleep(1)
+    return resp
+
+
 def prepare(cluster, targets):
     """Containers, rules and objects; check every target serves and judges.
 
@@ -267,16 +281,17 @@ def prepare(cluster, targets):
             rules_for(account_rules, 1), 'Account')] if account_rules else []
         posts += [(base, headers)
                   for headers in rule_posts(rules_for(container_rules))]
-        checks = [cluster.request('PUT', base, headers=owner, **admin)]
-        checks.extend(cluster.request('POST', path, **dict(
-            admin, headers=dict(owner, **headers)))
-            for path, headers in posts)
-        checks.append(cluster.request('PUT', object_path(container),
-                                      body=BODY, headers=owner, **admin))
-        for resp in checks:
+        writes = [('PUT', base, {'headers': owner})]
+        writes.extend(('POST', path, {'headers': dict(owner, **headers)})
+                      for path, headers in posts)
+        writes.append(('PUT', object_path(container),
+                       {'body': BODY, 'headers': owner}))
+        for method, path, options in writes:
+            resp = _setup_write(cluster, method, path,
+                                **dict(options, **admin))
             if resp.status // 100 != 2:
-                raise RuntimeError('setup of %s failed: %r' % (container,
-                                                               resp))
+                raise RuntimeError('setup of %s failed: %s %s: %r' % (
+                    container, method, path, resp))
         counts = []
         for path, kind in (('/v1/' + account, 'account'), (base, 'container')):
             head = cluster.request('HEAD', path, headers=owner, **admin)
