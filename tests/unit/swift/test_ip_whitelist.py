@@ -20,8 +20,10 @@ functional tests run the same on a real cluster.
 """
 
 import ipaddress
+import itertools
 import logging
 
+from swift.common import constraints
 from swift.common import swob
 from swift.common import utils
 from swift.proxy.controllers import base as proxy_base
@@ -452,6 +454,34 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.mw = self.make({'always_allow': ALWAYS})
         self.counted = []
         self.mw.logger.increment = self.counted.append
+
+    def test_object_paths_as_swift_splits_them(self):
+        # _object_read splits in place what utils.split_path(path, 4, 4,
+        # True) accepts: any other path is judged ahead, by check().
+        def swift_object_path(path):
+            try:
+                version, _a, _c, obj = utils.split_path(path, 4, 4, True)
+            except ValueError:
+                return False
+            return bool(obj) and constraints.valid_api_version(version)
+
+        paths = ['/'.join(segments) for count in range(1, 7)
+                 for segments in itertools.product(('', 'v1', 'a'),
+                                                   repeat=count)]
+        paths += ['/v2/a/c/o', '/v1.0/a/c/o', '/v1/a/c/o/', '/v1/a/c/o//p',
+                  '/v1/a/c/\u00e9', '/v1/a/c/o\x00', 'v1/a/c/o']
+        accepted = []
+        for path in paths:
+            env = {'REQUEST_METHOD': 'GET', 'PATH_INFO': path}
+            expected = path.isascii() and '\x00' not in path and \
+                swift_object_path(path)
+            self.assertEqual(expected, self.mw._object_read(env, IN_BOTH),
+                             path)
+            accepted.append(expected)
+        self.assertIn(True, accepted)  # both kinds were tried
+        self.assertIn(False, accepted)
+        self.assertFalse(self.mw._object_read(
+            {'REQUEST_METHOD': 'PUT', 'PATH_INFO': '/v1/a/c/o'}, IN_BOTH))
 
     def test_judged_with_the_info_the_proxy_read(self):
         for method in ('GET', 'HEAD'):
