@@ -815,7 +815,7 @@ class IPWhitelistMiddleware(object):
         container_rules, container_bad = rules.compile_rules.of_info(
             container_key, container_info)
         if bad or container_bad:
-            self._warn_invalid(bad + container_bad, req.environ)
+            self._warn_invalid(bad + container_bad, env)
         if self.debug:
             self.logger.debug('Allow IPs: %s', rules.Perimeter(
                 (account_rules, container_rules)))
