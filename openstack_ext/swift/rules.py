@@ -113,7 +113,7 @@ NO_PERIMETER = Perimeter((None, None))
 
 
 class CompiledRules(object):
-    """Compiled rule sets by raw values; least recently used dropped first.
+    """Compiled rule sets by raw values; the long unused dropped first.
 
     Bounded by the networks held, not by the number of sets: one rule set
     of a thousand networks weighs as much as a thousand of one. Told the
@@ -126,6 +126,12 @@ class CompiledRules(object):
     metadata they were read from, and an equal info gets the same set
     without being scanned. At most *holders* holders are remembered, and
     the metadata copied for them is bounded apart (*info_budget* items).
+
+    Sets leave by second chance (CLOCK): a hit only marks its set used,
+    and the oldest set unused since it was last passed over goes first.
+    Moving a set to the end on each hit, as an LRU list does, hashes its
+    values tuple (a thousand rules: some 60 strings, cold in the cache
+    by the next request) on every request.
     """
 
     def __init__(self, budget=CACHE_BUDGET, holders=HOLDERS,
@@ -135,10 +141,10 @@ class CompiledRules(object):
         self.max_holders = holders
         self.info_budget = info_budget
         self.info_held = 0  # metadata items copied into _holders
-        # values: [(NetworkSet, bad entries), values, {holder}]
+        # values: [(NetworkSet, bad entries), values, {holder}, used]
         self._sets = collections.OrderedDict()
         # holder: (values or None, sysmeta, meta, (NetworkSet or None,
-        # bad entries)) as last read for it
+        # bad entries), its _sets entry or None) as last read for it
         self._holders = collections.OrderedDict()
 
     def __call__(self, values, holder=None):
@@ -146,8 +152,7 @@ class CompiledRules(object):
         if holder is not None:
             known = self._holders.get(holder)
             if known is not None and known[0] == values:
-                # The strings of known were hashed once: a cheap lookup.
-                self._sets.move_to_end(known[0])
+                known[4][_USED] = True
                 return known[3]
         return self._compiled(values, holder, _NOT_FROM_INFO, _NOT_FROM_INFO)
 
@@ -162,14 +167,14 @@ class CompiledRules(object):
         sysmeta, meta = info.get('sysmeta', _NONE), info.get('meta', _NONE)
         known = self._holders.get(holder)
         if known is not None and known[1] == sysmeta and known[2] == meta:
-            if known[0] is not None:
-                self._sets.move_to_end(known[0])
+            if known[4] is not None:
+                known[4][_USED] = True
             return known[3]
         values = tuple(rule_values(info))
         # Copies: what was read must not change with the request's info.
         sysmeta, meta = dict(sysmeta), dict(meta)
         if not values:
-            self._remember(holder, None, sysmeta, meta, NO_RULES)
+            self._remember(holder, None, sysmeta, meta, NO_RULES, None)
             return NO_RULES
         return self._compiled(values, holder, sysmeta, meta)
 
@@ -177,18 +182,18 @@ class CompiledRules(object):
         entry = self._sets.get(values)
         if entry is None:
             entry = self._sets[values] = [compile_uncached(values), values,
-                                          set()]
+                                          set(), False]
             self.held += len(entry[0][0]) + 1
             while self.held > self.budget and len(self._sets) > 1:
-                self._drop_oldest_set()
+                self._drop_oldest_set(keep=entry)
         else:
-            self._sets.move_to_end(values)
+            entry[_USED] = True
         if holder is not None:
             entry[2].add(holder)
-            self._remember(holder, entry[1], sysmeta, meta, entry[0])
+            self._remember(holder, entry[1], sysmeta, meta, entry[0], entry)
         return entry[0]
 
-    def _remember(self, holder, values, sysmeta, meta, found):
+    def _remember(self, holder, values, sysmeta, meta, found, entry):
         """Note that *holder* has *values* (a key of _sets, or ``None``).
 
         Oldest first out, within *holders* holders and the metadata budget:
@@ -198,21 +203,29 @@ class CompiledRules(object):
         old = self._holders.pop(holder, None)
         if old is not None:
             self.info_held -= _info_weight(old)
-            if old[0] is not None and old[0] != values:
-                self._sets[old[0]][2].discard(holder)
-        record = (values, sysmeta, meta, found)
+            if old[4] is not None and old[0] != values:
+                old[4][2].discard(holder)
+        record = (values, sysmeta, meta, found, entry)
         self._holders[holder] = record
         self.info_held += _info_weight(record)
         while self._holders and (len(self._holders) > self.max_holders or
                                  self.info_held > self.info_budget):
             dropped, record = self._holders.popitem(last=False)
             self.info_held -= _info_weight(record)
-            if record[0] is not None:
-                self._sets[record[0]][2].discard(dropped)
+            if record[4] is not None:
+                record[4][2].discard(dropped)
 
-    def _drop_oldest_set(self):
-        _values, ((networks, _bad), _key, holders) = self._sets.popitem(
-            last=False)
+    def _drop_oldest_set(self, keep):
+        """Drop the oldest set not used since last passed over, but *keep*.
+
+        At most one turn round: each set passed over loses its mark.
+        """
+        values, entry = self._sets.popitem(last=False)
+        while entry[_USED] or entry is keep:
+            entry[_USED] = False
+            self._sets[values] = entry
+            values, entry = self._sets.popitem(last=False)
+        (networks, _bad), _key, holders, _used = entry
         self.held -= len(networks) + 1
         for holder in holders:
             # Only sets in _sets are remembered.
@@ -223,6 +236,7 @@ class CompiledRules(object):
 
 
 _NOT_FROM_INFO = object()  # equal to no metadata: of_info reads anew
+_USED = 3  # in a _sets entry: looked at since the clock last passed
 
 
 def _info_weight(record):

@@ -255,6 +255,37 @@ class TestCompiledRulesOfInfo(testtools.TestCase):
                                               '192.0.2.1, 192.0.2.2'}))[0]
         self.assertIn(ip('192.0.2.2'), again)
 
+    def test_a_set_hit_outlasts_one_unused_and_a_hit_moves_nothing(self):
+        cache = rules.CompiledRules(budget=7)
+        a = {rules.SYSMETA_PREFIX + 'x': '192.0.2.1, 192.0.2.2'}  # weighs 3
+        b = {rules.SYSMETA_PREFIX + 'x': '198.51.100.1, 198.51.100.2'}
+        first = cache.of_info('a', self.info(a))[0]
+        cache.of_info('b', self.info(b))
+        order = list(cache._sets)
+        self.assertIs(first, cache.of_info('a', self.info(a))[0])  # a hit
+        self.assertEqual(order, list(cache._sets))
+        cache.of_info('c', self.info({rules.SYSMETA_PREFIX + 'x':
+                                      '203.0.113.1, 203.0.113.2'}))  # 9 > 7
+        self.assertEqual(2, len(cache))
+        self.assertEqual({'a', 'c'}, set(cache._holders))
+        self.assertIs(first, cache.of_info('a', self.info(a))[0])
+
+    def test_a_new_set_outlasts_sets_all_in_use(self):
+        cache = rules.CompiledRules(budget=7)
+        a = {rules.SYSMETA_PREFIX + 'x': '192.0.2.1, 192.0.2.2'}
+        b = {rules.SYSMETA_PREFIX + 'x': '198.51.100.1, 198.51.100.2'}
+        for _ in range(2):  # both looked at since they were compiled
+            cache.of_info('a', self.info(a))
+            cache.of_info('b', self.info(b))
+        new = cache.of_info('c', self.info({rules.SYSMETA_PREFIX + 'x':
+                                            '203.0.113.1, 203.0.113.2'}))[0]
+        self.assertIn(ip('203.0.113.2'), new)
+        # The oldest went, after one turn round; the new one stayed.
+        self.assertEqual({'b', 'c'}, set(cache._holders))
+        for entry in cache._sets.values():
+            for holder in entry[2]:
+                self.assertIs(entry, cache._holders[holder][4])
+
     def test_metadata_kept_is_bounded(self):
         # Holders with much metadata, rules or none: what is copied for
         # them stays within info_budget, and the links stay consistent.
