@@ -266,6 +266,37 @@ class TestNetworkSet(testtools.TestCase):
                              address in s, address)
             self.assertEqual(address in s, s.lookup(address) is not None)
 
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 2 ** 32 - 1),
+                              st.integers(22, 32)), max_size=40),
+           st.lists(st.integers(0, 2 ** 32 - 1), max_size=30))
+    def test_remembered_answers_are_the_bisections(self, items, probes):
+        # Large enough to remember answers, in both families, with the
+        # same numbers in each (::n is not n): asked again, each address
+        # gets the answer of its own family.
+        spaced = [(0xc6336400 + 2 * i, 32) for i in range(a.MEMO_MIN_RANGES)]
+        v4 = [net((n, p), strict=False) for n, p in items + spaced]
+        v6 = [net((n, p + 96), strict=False) for n, p in items[::2] + spaced]
+        s = a.NetworkSet(v4 + v6)
+        numbers = set(probes)
+        for network in v4:
+            first = int(network.network_address)
+            last = int(network.broadcast_address)
+            numbers.update(n for n in (first - 1, first, last, last + 1)
+                           if 0 <= n < 2 ** 32)
+        addresses = [family(number) for number in sorted(numbers)
+                     for family in (ipaddress.IPv4Address,
+                                    ipaddress.IPv6Address)]
+        for address in addresses:
+            expected = any(address in n for n in v4 + v6)
+            for _asked in range(2):
+                self.assertEqual(expected, address in s, address)
+        for starts, _ends, memo in s._ranges.values():
+            if len(starts) >= a.MEMO_MIN_RANGES:
+                self.assertLessEqual(len(memo), a.MEMO_SIZE)
+        self.assertIsNotNone(s._ranges[4][2])
+        self.assertIsNotNone(s._ranges[6][2])
+
 
 def _trusted(*texts):
     return a.NetworkSet(a.parse_network(t) for t in texts)
