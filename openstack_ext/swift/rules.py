@@ -174,7 +174,7 @@ class CompiledRules(object):
         # Copies: what was read must not change with the request's info.
         sysmeta, meta = dict(sysmeta), dict(meta)
         if not values:
-            self._remember(holder, None, sysmeta, meta, NO_RULES, None)
+            self._remember(holder, sysmeta, meta, None)
             return NO_RULES
         return self._compiled(values, holder, sysmeta, meta)
 
@@ -190,11 +190,11 @@ class CompiledRules(object):
             entry[_USED] = True
         if holder is not None:
             entry[2].add(holder)
-            self._remember(holder, entry[1], sysmeta, meta, entry[0], entry)
+            self._remember(holder, sysmeta, meta, entry)
         return entry[0]
 
-    def _remember(self, holder, values, sysmeta, meta, found, entry):
-        """Note that *holder* has *values* (a key of _sets, or ``None``).
+    def _remember(self, holder, sysmeta, meta, entry):
+        """Note that *holder* has the set of *entry* (``None``: no rules).
 
         Oldest first out, within *holders* holders and the metadata budget:
         a holder read again is remembered anew only when its rules change
@@ -203,9 +203,12 @@ class CompiledRules(object):
         old = self._holders.pop(holder, None)
         if old is not None:
             self.info_held -= _info_weight(old)
-            if old[4] is not None and old[0] != values:
+            if old[4] is not None and old[4] is not entry:
                 old[4][2].discard(holder)
-        record = (values, sysmeta, meta, found, entry)
+        if entry is None:
+            record = (None, sysmeta, meta, NO_RULES, None)
+        else:
+            record = (entry[1], sysmeta, meta, entry[0], entry)
         self._holders[holder] = record
         self.info_held += _info_weight(record)
         while self._holders and (len(self._holders) > self.max_holders or
