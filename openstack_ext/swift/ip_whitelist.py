@@ -214,7 +214,8 @@ fixed budget of networks per proxy process. An account or container
 whose metadata equals what was read for it last time (a copy is kept,
 within a budget of its own) gets its compiled rules back after two
 dictionary comparisons, and an address is looked for in them by one
-bisection over their merged address ranges, however many there are.
+bisection over their merged address ranges, however many there are (a
+large set remembers the answers for its last 16 addresses).
 Without ``ratelimit`` the account's info is not in the request when the
 container's came from memcache, and the account's rules then cost one
 memcache read per object read (as they do for every request on an
@@ -223,7 +224,10 @@ account or container); ``rules_cache_time`` saves it. Counted
 ``GET`` or ``HEAD``, pipelines loaded in-process against real servers;
 the proxy alone executes some 75,000-85,000), the filter adds about 640
 (0.8 %) at 200 rules and 700 at 1,000, and about 2,640 (3.4 %) without
-``ratelimit``. Throughput is measured by
+``ratelimit``. In a running proxy, though, most of the cost is memory
+traffic: the filter's code and data have left the CPU caches by the next
+request, and an object read costs 12 to 14 times what it costs warm
+(``benchmarks/swift_cold.py``). Throughput is measured by
 ``benchmarks/swift_throughput.py``; the latest figures, with their
 controls, are in the project's README and ``doc/source/benchmarks.rst``.
 
