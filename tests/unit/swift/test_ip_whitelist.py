@@ -494,6 +494,29 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual(['GET', 'HEAD'],
                          [r.method for r in self.app.reached])
 
+    def test_large_rule_sets_answer_returning_clients_alike(self):
+        # Sets large enough to remember their answers (addresses.MEMO_*):
+        # every client, asked again and in turn, gets the same answer.
+        def padded(rule, third):
+            return ', '.join([rule] + [
+                '10.%d.0.%d' % (third, 2 * i)
+                for i in range(addresses.MEMO_MIN_RANGES)])
+        account = padded(ACCOUNT_RULE, 1)
+        container = padded(CONTAINER_RULE, 2)
+        self.app = AskingProxy(info_cache(account, container))
+        self.mw = self.make({'always_allow': ALWAYS})
+        # 192.0.2.9: in the container's rules only; 10.1.0.2 in the
+        # account's, 10.2.0.2 in the container's.
+        expected = {IN_BOTH: 200, IN_ACCOUNT: 403, IN_CONTAINER: 200,
+                    '192.0.2.9': 403, OUTSIDE: 403, '10.1.0.2': 403,
+                    '10.2.0.2': 403}
+        for _turn in range(3):
+            for client, status in sorted(expected.items()):
+                self.assertEqual(status, self.call(OBJECT, client)
+                                 .status_int, client)
+        networks = ip_whitelist.rules.compile_rules((container,))[0]
+        self.assertTrue(networks._ranges[4][2])  # answers were remembered
+
     def test_refused_each_time_asked_counted_once(self):
         resp = self.call(OBJECT, OUTSIDE)
         self.assertEqual(403, resp.status_int)
