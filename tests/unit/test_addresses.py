@@ -253,14 +253,7 @@ class TestNetworkSet(testtools.TestCase):
     def test_membership_is_any_network_containing(self, items, probes):
         networks = [net((n, p), strict=False) for n, p in items]
         s = a.NetworkSet(networks)
-        # Probe the edges of every network and just outside them.
-        numbers = set(probes)
-        for network in networks:
-            first = int(network.network_address)
-            last = int(network.broadcast_address)
-            numbers.update(n for n in (first - 1, first, last, last + 1)
-                           if 0 <= n < 2 ** 32)
-        for number in numbers:
+        for number in _edges(networks, probes):
             address = ipaddress.IPv4Address(number)
             self.assertEqual(any(address in n for n in networks),
                              address in s, address)
@@ -278,13 +271,7 @@ class TestNetworkSet(testtools.TestCase):
         v4 = [net((n, p), strict=False) for n, p in items + spaced]
         v6 = [net((n, p + 96), strict=False) for n, p in items[::2] + spaced]
         s = a.NetworkSet(v4 + v6)
-        numbers = set(probes)
-        for network in v4:
-            first = int(network.network_address)
-            last = int(network.broadcast_address)
-            numbers.update(n for n in (first - 1, first, last, last + 1)
-                           if 0 <= n < 2 ** 32)
-        addresses = [family(number) for number in sorted(numbers)
+        addresses = [family(number) for number in _edges(v4, probes)
                      for family in (ipaddress.IPv4Address,
                                     ipaddress.IPv6Address)]
         for address in addresses:
@@ -296,6 +283,17 @@ class TestNetworkSet(testtools.TestCase):
                 self.assertLessEqual(len(memo), a.MEMO_SIZE)
         self.assertIsNotNone(s._ranges[4][2])
         self.assertIsNotNone(s._ranges[6][2])
+
+
+def _edges(networks, probes):
+    """*probes*, and the edges of every IPv4 network and just outside."""
+    numbers = set(probes)
+    for network in networks:
+        first = int(network.network_address)
+        last = int(network.broadcast_address)
+        numbers.update(n for n in (first - 1, first, last, last + 1)
+                       if 0 <= n < 2 ** 32)
+    return sorted(numbers)
 
 
 def _trusted(*texts):
