@@ -63,8 +63,10 @@ def resize_fails_on_the_host_left(test, owner, reason):
     test._wait_for_migration_status(server, ['error'])
     # Placement's one candidate was the host the server leaves.
     test._wait_for_log(IGNORING % host)
-    test.assertIn('Failed to compute_task_migrate_server: No valid host was '
-                  'found. ' + reason, test.stdlog.logger.output)
+    # The conductor logs why after it has set the migration's status.
+    test._wait_for_assert(lambda: test.assertIn(
+        'Failed to compute_task_migrate_server: No valid host was found. ' +
+        reason, test.stdlog.logger.output))
     server = test.api.get_server(server['id'])
     test.assertEqual(('ACTIVE', host), (server['status'],
                                         server['OS-EXT-SRV-ATTR:host']))
