@@ -26,6 +26,7 @@ the tail of its log.
 """
 
 import ctypes
+import fcntl
 import hashlib
 import http.client
 import os
@@ -78,6 +79,24 @@ SIMPLE_FILTERS = (
 # out for outgoing connections could be taken again between this check
 # and the server's bind, which loaded test runs hit.
 _PORTS = (20000, 32000)
+# Ports handed out by this process, each held by a lock on a file of its
+# own until the process ends: test workers running side by side could
+# otherwise find the same port free before either server binds it, and
+# one worker's requests then reach the other's server.
+_PORT_LOCKS = os.path.join(tempfile.gettempdir(), 'openstack-ext-ports')
+_claimed = []
+
+
+def _claim(port):
+    os.makedirs(_PORT_LOCKS, exist_ok=True)
+    lock = open(os.path.join(_PORT_LOCKS, str(port)), 'a')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return False  # another live process holds it
+    _claimed.append(lock)
+    return True
 
 
 def free_port(host='127.0.0.1'):
@@ -89,6 +108,7 @@ def free_port(host='127.0.0.1'):
                 sock.bind((host, port))
             except OSError:
                 continue
+        if _claim(port):
             return port
     raise RuntimeError('no free port in %d-%d' % _PORTS)
 
