@@ -26,7 +26,6 @@ the tail of its log.
 """
 
 import ctypes
-import fcntl
 import hashlib
 import http.client
 import os
@@ -79,19 +78,18 @@ SIMPLE_FILTERS = (
 # out for outgoing connections could be taken again between this check
 # and the server's bind, which loaded test runs hit.
 _PORTS = (20000, 32000)
-# Ports handed out by this process, each held by a lock on a file of its
-# own until the process ends: test workers running side by side could
-# otherwise find the same port free before either server binds it, and
-# one worker's requests then reach the other's server.
-_PORT_LOCKS = os.path.join(tempfile.gettempdir(), 'openstack-ext-ports')
+# Ports handed out by this process, each held by a name in Linux's
+# abstract socket namespace until the process ends (no file to leave
+# behind): test workers running side by side could otherwise find the
+# same port free before either server binds it, and one worker's
+# requests then reach the other's server.
 _claimed = []
 
 
 def _claim(port):
-    os.makedirs(_PORT_LOCKS, exist_ok=True)
-    lock = open(os.path.join(_PORT_LOCKS, str(port)), 'a')
+    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.bind('\0openstack-ext-test-port-%d' % port)
     except OSError:
         lock.close()
         return False  # another live process holds it
