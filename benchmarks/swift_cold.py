@@ -37,9 +37,7 @@ measures that). Nothing is asserted.
 """
 
 import argparse
-import ipaddress
 import json
-import random
 import time
 
 from swift.common import swob
@@ -51,21 +49,13 @@ from openstack_ext.swift import ip_whitelist
 RULES = (200, 1000)
 
 
-def level_values(count, seed):
-    """Rule values for *count* networks, the benchmark's client among them."""
-    networks = swift_decision.random_networks(
-        count - 1, random.Random(seed),
-        avoid=('203.0.113.0/24', swift_decision.DENIED))
-    networks.append(ipaddress.ip_network('203.0.113.64/26'))
-    return swift_decision.pack_values(networks)
-
-
 class ProxyLike(object):
     """Reads the infos as the proxy does, then asks ``swift.authorize``."""
 
     def __init__(self, rule_count):
         cache = swift_decision.infocache(
-            level_values(rule_count // 2, 2), level_values(rule_count // 2, 1))
+            swift_decision.admitting_values(rule_count // 2, seed=2),
+            swift_decision.admitting_values(rule_count // 2, seed=1))
         self.infocache_json = json.dumps(cache)
 
     def __call__(self, env, start_response):

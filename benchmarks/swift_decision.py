@@ -100,6 +100,19 @@ def pack_values(networks, limit=MAX_VALUE):
     return values
 
 
+def admitting_values(count, seed):
+    """Rule values for *count* random networks, :data:`ALLOWED`'s among them.
+
+    None of them lists :data:`DENIED`.
+    """
+    rng = random.Random(seed)
+    networks = random_networks(count - 1, rng, avoid=('203.0.113.0/24',
+                                                      DENIED))
+    networks.append(ipaddress.ip_network('203.0.113.64/26'))
+    rng.shuffle(networks)
+    return pack_values(networks)
+
+
 def rule_headers(values, kind='container'):
     return {'x-%s-sysmeta-%sr%d' % (kind, ip_whitelist.SYSMETA_PREFIX, i): v
             for i, v in enumerate(values)}
@@ -142,12 +155,7 @@ def start_response(status, headers, exc_info=None):
 
 
 def measure(count, number, repeat):
-    rng = random.Random(count)
-    networks = random_networks(count - 1, rng, avoid=('203.0.113.0/24',
-                                                      DENIED))
-    networks.append(ipaddress.ip_network('203.0.113.64/26'))
-    rng.shuffle(networks)
-    values = pack_values(networks)
+    values = admitting_values(count, seed=count)
     cache = infocache(values)
     mw = ip_whitelist.IPWhitelistMiddleware(
         downstream, {'always_allow': ALWAYS},
