@@ -226,7 +226,7 @@ the proxy alone executes some 75,000-85,000), the filter adds about 640
 (0.8 %) at 200 rules and 700 at 1,000, and about 2,640 (3.4 %) without
 ``ratelimit``. In a running proxy, though, most of the cost is memory
 traffic: the filter's code and data have left the CPU caches by the next
-request, and an object read costs 12 to 14 times what it costs warm
+request, and an object read costs 9 to 14 times what it costs warm
 (``benchmarks/swift_cold.py``). Throughput is measured by
 ``benchmarks/swift_throughput.py``; the latest figures, with their
 controls, are in the project's README and ``doc/source/benchmarks.rst``.
