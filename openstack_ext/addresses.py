@@ -30,7 +30,6 @@ be compared:
 """
 
 import bisect
-import functools
 import ipaddress
 
 IPV4_MAPPED_PREFIX = 96  # ::ffff:0:0/96 carries the IPv4 address space
@@ -58,14 +57,6 @@ def parse_address(text):
 
     :raises ValueError: naming *text* when it is not an address.
     """
-    if isinstance(text, str):
-        return _parse_cached(text)
-    return _parse(text)[0]
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_cached(text):
-    # Every request parses its client's address; the same clients return.
     return _parse(text)[0]
 
 
@@ -108,11 +99,6 @@ def parse_network(text):
 def split_list(text):
     """Split a comma- and/or whitespace-separated list, dropping blanks."""
     return text.replace(',', ' ').split()
-
-
-def parse_networks(text):
-    """Return the networks in a comma/space separated list, in order."""
-    return [parse_network(item) for item in split_list(text)]
 
 
 class DuplicateNetworkError(ValueError):
@@ -176,56 +162,40 @@ class NetworkMap(object):
         return None
 
 
-# A family of a NetworkSet with this many ranges or more remembers the
-# answer for its last MEMO_SIZE addresses. Bisecting a few hundred ranges
-# reads some twenty objects scattered in memory, one after the other, and
-# in a busy server they have left the CPU caches by the next request: a
-# small dict answers a returning client from a line or two. Bounded: about
-# 2 KB per large set, large sets being few (CompiledRules weighs a set by
-# its networks).
-MEMO_MIN_RANGES = 32
-MEMO_SIZE = 16
-
-
-class NetworkSet(NetworkMap):
+class NetworkSet(object):
     """A set of networks; an address is in it when a network contains it.
 
-    Unlike :class:`NetworkMap`, the same network may be given twice.
-    Membership needs no longest match: the networks are also merged into
+    The same network may be given twice. The networks are merged into
     disjoint ranges of addresses, sorted, and an address is looked for by
-    one bisection (``O(log n)`` in C, however many prefix lengths).
+    one bisection (``O(log n)`` in C, however many networks and prefix
+    lengths).
     """
 
     def __init__(self, networks=()):
-        unique = dict.fromkeys(networks)
-        super(NetworkSet, self).__init__((n, n) for n in unique)
-        # version -> (starts, ends, {number: answer} or None)
-        self._ranges = {}
-        for version in (4, 6):
-            starts, ends = _merged_ranges(
-                net for net in unique if net.version == version)
-            memo = {} if len(starts) >= MEMO_MIN_RANGES else None
-            self._ranges[version] = (starts, ends, memo)
+        self._networks = tuple(dict.fromkeys(networks))
+        # version -> (starts, ends)
+        self._ranges = {
+            version: _merged_ranges(net for net in self._networks
+                                    if net.version == version)
+            for version in (4, 6)}
+
+    def __len__(self):
+        return len(self._networks)
+
+    def networks(self):
+        """The networks, each once, in the order given."""
+        return list(self._networks)
 
     def __contains__(self, address):
         """Whether *address* (normalised, see :func:`parse_address`) is in."""
-        starts, ends, memo = self._ranges[
+        starts, ends = self._ranges[
             4 if isinstance(address, ipaddress.IPv4Address) else 6]
         number = int(address)
-        if memo is not None:
-            found = memo.get(number)
-            if found is not None:
-                return found
         index = bisect.bisect_right(starts, number) - 1
-        found = index >= 0 and number <= ends[index]
-        if memo is not None:
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[number] = found
-        return found
+        return index >= 0 and number <= ends[index]
 
     def __str__(self):
-        return ', '.join(str(network) for network, _ in self.networks())
+        return ', '.join(str(network) for network in self._networks)
 
 
 def _merged_ranges(networks):

@@ -21,7 +21,6 @@ checked by constructing the middleware from them.
 
 import argparse
 import difflib
-import logging
 import textwrap
 
 from openstack_ext.cmd import report
@@ -112,7 +111,7 @@ def _check_placement(rep, loaded, proxy_pipeline, pipeline):
 
 
 def _check_options(rep, options, local):
-    from openstack_ext.swift import ip_whitelist
+    from openstack_ext.swift import conf as whitelist_conf
     from swift.common import utils
 
     for key in sorted(local):
@@ -122,11 +121,9 @@ def _check_options(rep, options, local):
         rep.warning('unknown option %s = %s in the ip_whitelist section: it '
                     'is ignored%s' % (key, local[key], '; did you mean %s?'
                                       % guess[0] if guess else ''))
-    quiet = logging.getLogger('openstack_ext.cmd.check')
-    quiet.addHandler(logging.NullHandler())
     try:
-        # The middleware's own constructor: exactly what the proxy parses.
-        mw = ip_whitelist.IPWhitelistMiddleware(None, options, logger=quiet)
+        # The middleware's own parser: exactly what the proxy reads.
+        config = whitelist_conf.parse(options)
     except ValueError as error:
         rep.error('%s: the proxy refuses to start' % error)
         return
@@ -136,22 +133,22 @@ def _check_options(rep, options, local):
                     'as false' % options['deny_without_rules'])
     rep.line('options:')
     always = options.get('always_allow', 'auto')
-    rep.field('  deny_message', repr(mw.deny_message), 22)
+    strict = config.options.deny_without_rules
+    rep.field('  deny_message', repr(config.deny_message), 22)
     rep.field('  always_allow', '%s -> %s' % (
-        always, mw.always_allow or '(nobody)'), 22)
-    rep.field('  trusted_proxies', str(mw.trusted_proxies or '(none)'), 22)
+        always, config.options.always_allow or '(nobody)'), 22)
+    rep.field('  trusted_proxies', str(config.trusted_proxies or '(none)'),
+              22)
     rep.field('  deny_without_rules', '%s%s' % (
-        str(mw.deny_without_rules).lower(),
-        ' (a container without rules is closed)' if mw.deny_without_rules
-        else ''), 22)
+        str(strict).lower(),
+        ' (a container without rules is closed)' if strict else ''), 22)
     rep.field('  max_rules', '%d networks per account or container'
-              % mw.max_rules, 22)
-    kept = mw.kept_rules  # None: rules_cache_time = 0
+              % config.max_rules, 22)
+    kept = config.rules_cache_time
     rep.field('  rules_cache_time', '%g s (%s)' % (
-        0 if kept is None else kept.seconds,
-        'rules read with every request' if kept is None else
-        'rules kept per process: changes made through other proxies or '
-        'workers apply up to that much later'), 22)
+        kept, 'rules kept per process: changes made through other proxies '
+        'or workers apply up to that much later' if kept else
+        'rules read with every request'), 22)
 
 
 def _fixed(loaded, proxy_pipeline):

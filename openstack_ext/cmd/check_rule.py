@@ -12,8 +12,9 @@
 
 """``openstack-ext check-rule``: would the proxy accept this allow-* rule?
 
-The verdict is the middleware's own (``rules.compile_uncached`` and the
-metadata limits it applies to a rule write); the per-entry detail comes
+The verdict is the middleware's own (``rules.parse_values`` and the
+metadata limits it applies to a rule write, and for a client the
+decision itself, ``decision.refusal``); the per-entry detail comes
 from :func:`openstack_ext.addresses.parse_network`, which it calls, so the
 messages are the ones the parser raises.
 """
@@ -24,6 +25,7 @@ import re
 
 from openstack_ext import addresses
 from openstack_ext.cmd import report
+from openstack_ext.swift import decision  # pure: imports no Swift
 
 HELP = 'is this allow-* value valid, and what does it cover?'
 DESCRIPTION = """\
@@ -52,6 +54,9 @@ answers 400 and stores nothing), 2 usage error."""
 _NAMED = re.compile(r'(?:x-(?:container|account)-meta-)?(allow-[^:\s]*)'
                     r'\s*:(.*)\Z', re.IGNORECASE | re.DOTALL)
 _HEADER_PREFIX = 'x-container-meta-'
+# The verdict on the rules alone: always_allow is the proxy's.
+_NOBODY_ALWAYS_ALLOWED = decision.Options(
+    always_allow=addresses.NetworkSet(), deny_without_rules=False)
 
 
 def _client(text):
@@ -178,7 +183,7 @@ def check_one(rep, text, clients, account=None):
         rep.line('empty: writing it removes the rule%s' % (
             ' ' + name if name else ''), 2)
         return
-    networks, bad = rules.compile_uncached((value,))
+    networks, bad = rules.parse_values((value,))
     if bad:
         for entry in bad:
             try:
@@ -194,29 +199,33 @@ def check_one(rep, text, clients, account=None):
     rep.line('valid: %d network%s' % (len(parsed),
                                       '' if len(parsed) == 1 else 's'), 2)
     for entry, network in zip(entries, parsed):
-        line, notes = _describe(entry, network, parsed, account)
+        line, notes = _describe(entry, network, parsed, None if account
+                                is None else account.networks())
         rep.line(line, 4)
         for note in notes:
             rep.line('- ' + note, 6)
     for client in clients:
-        match = networks.lookup(client)
-        verdict = 'covered by %s' % match[0] if match else 'NOT covered'
-        if match and account is not None and not any(
-                client in other for other in account):
+        covering = [network for network in parsed if client in network]
+        verdict = 'covered by %s' % max(
+            covering, key=lambda n: n.prefixlen) if covering else 'NOT covered'
+        if covering and decision.refusal(
+                client, [(decision.ACCOUNT, account),
+                         (decision.CONTAINER, networks)],
+                _NOBODY_ALWAYS_ALLOWED) == decision.ACCOUNT:
             verdict += ', but refused: outside the account\'s rules'
         rep.line('client %s: %s' % (client, verdict), 2)
 
 
 def _account_networks(rep, values):
-    """The networks of the account's rules, or None when not given."""
+    """The account's rules (a NetworkSet), or None when not given."""
     if not values:
         return None
     from openstack_ext.swift import rules
-    networks, bad = rules.compile_uncached(tuple(values))
+    networks, bad = rules.parse_values(tuple(values))
     for entry in bad:
         rep.error('--account-rule: %s is not a network the proxy accepts'
                   % entry)
-    return [network for network, _ in networks.networks()]
+    return networks
 
 
 def run(args, out):

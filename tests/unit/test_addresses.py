@@ -128,10 +128,8 @@ class TestParseNetwork(testtools.TestCase):
         self.assertEqual([], a.split_list(' , '))
         self.assertEqual([net('10.0.0.0/8'), net('::1/128'),
                           net('127.0.0.2/32')],
-                         a.parse_networks('10.0.0.0/8,::1 ::ffff:127.0.0.2'))
-        err = self.assertRaises(ValueError, a.parse_networks,
-                                '10.0.0.0/8, 10.0.0.300')
-        self.assertIn('10.0.0.300', str(err))
+                         [a.parse_network(entry) for entry in a.split_list(
+                             '10.0.0.0/8,::1 ::ffff:127.0.0.2')])
 
     @FAST
     @given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)),
@@ -257,32 +255,6 @@ class TestNetworkSet(testtools.TestCase):
             address = ipaddress.IPv4Address(number)
             self.assertEqual(any(address in n for n in networks),
                              address in s, address)
-            self.assertEqual(address in s, s.lookup(address) is not None)
-
-    @settings(max_examples=150, deadline=None)
-    @given(st.lists(st.tuples(st.integers(0, 2 ** 32 - 1),
-                              st.integers(22, 32)), max_size=40),
-           st.lists(st.integers(0, 2 ** 32 - 1), max_size=30))
-    def test_remembered_answers_are_the_bisections(self, items, probes):
-        # Large enough to remember answers, in both families, with the
-        # same numbers in each (::n is not n): asked again, each address
-        # gets the answer of its own family.
-        spaced = [(0xc6336400 + 2 * i, 32) for i in range(a.MEMO_MIN_RANGES)]
-        v4 = [net((n, p), strict=False) for n, p in items + spaced]
-        v6 = [net((n, p + 96), strict=False) for n, p in items[::2] + spaced]
-        s = a.NetworkSet(v4 + v6)
-        addresses = [family(number) for number in _edges(v4, probes)
-                     for family in (ipaddress.IPv4Address,
-                                    ipaddress.IPv6Address)]
-        for address in addresses:
-            expected = any(address in n for n in v4 + v6)
-            for _asked in range(2):
-                self.assertEqual(expected, address in s, address)
-        for starts, _ends, memo in s._ranges.values():
-            if len(starts) >= a.MEMO_MIN_RANGES:
-                self.assertLessEqual(len(memo), a.MEMO_SIZE)
-        self.assertIsNotNone(s._ranges[4][2])
-        self.assertIsNotNone(s._ranges[6][2])
 
 
 def _edges(networks, probes):

@@ -131,32 +131,41 @@ def _model_info(status, rules, for_object):
 def model_decision(ex, container, client, for_object):
     """200 (passes), 403, 404 or 503 for *client* on *container*.
 
-    *container* ``None``: a request on the account itself.
+    *container* ``None``: a request on the account itself. Levels are
+    judged outermost first: once the account's rules refuse the client,
+    nothing about the container (whether it exists, whether its rules
+    can be read) changes the answer.
     """
     if client is not None and any(client in n for n in ex.always_allow):
         return 200
+
+    def ruled(level):
+        # A level has rules when one of its values is not empty.
+        return [r for r in level if r.text]
+
+    def refuses(level):
+        level = ruled(level)
+        return bool(level) and (client is None or not any(
+            client in n for r in level for n in r.networks))
+
     account_rules, answer = _model_info(ex.account_status, ex.account_rules,
                                         for_object)
     if answer is not None:
         return answer
+    if refuses(account_rules):
+        return 403
     levels = [account_rules]
     if container is not None and ex.account_status // 100 == 2:
         status, container_rules = ex.containers[container]
         more, answer = _model_info(status, container_rules, for_object)
         if answer is not None:
             return answer
+        if refuses(more):
+            return 403
         levels.append(more)
-    # A level has rules when one of its values is not empty; then it
-    # must list the client (a perimeter: every such level).
-    levels = [[r for r in level if r.text] for level in levels]
-    levels = [level for level in levels if level]
-    if not levels:
+    if not any(ruled(level) for level in levels):
         return 403 if ex.deny_without_rules and container is not None \
             else 200
-    for level in levels:
-        if client is None or not any(client in n for r in level
-                                     for n in r.networks):
-            return 403
     return 200
 
 

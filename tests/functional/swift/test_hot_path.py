@@ -161,23 +161,20 @@ class TestRulesCacheTime(base.ClusterTestCase):
                                         user=c.OWNER, proxy=proxy), secret)
 
     def test_kept_rules_change_at_once_where_changed(self):
-        path, secret, age = self.narrow('kept', ('kept2',))
-        self.assertIPDenied(self.req('GET', path, user=c.OWNER,
-                                     proxy='kept'))
-        self.assertEqual(200, self.req('GET', path, source=LISTED,
-                                       user=c.OWNER, proxy='kept').status)
-        # Object reads are judged on the info the proxy reads for them,
-        # never on kept rules: at once on every proxy.
+        # Another proxy may keep the old rules for rules_cache_time where
+        # it must look the info up (tests.unit.swift.test_ip_whitelist);
+        # here ratelimit reads the container's info ahead of the filter,
+        # and an info the request holds is always the one used.
+        path, secret, _age = self.narrow('kept', ('kept2',))
         for proxy in ('kept', 'kept2'):
+            self.assertIPDenied(self.req('GET', path, user=c.OWNER,
+                                         proxy=proxy))
+            self.assertEqual(200, self.req('GET', path, source=LISTED,
+                                           user=c.OWNER, proxy=proxy).status)
             self.assertIPDenied(self.req('GET', path + '/o', user=c.OWNER,
                                          proxy=proxy))
             self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
                                         user=c.OWNER, proxy=proxy), secret)
-        # Another proxy keeps what it read of the container for
-        # rules_cache_time: the delay the option documents.
-        if age < KEPT_SECONDS - 5:
-            resp = self.req('GET', path, user=c.OWNER, proxy='kept2')
-            self.assertEqual(200, resp.status, resp)
 
     def test_kept_account_rules_change_at_once_where_changed(self):
         name, path = self.new_container(prefix='ka')

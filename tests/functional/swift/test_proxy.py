@@ -89,8 +89,11 @@ class TestProxy(base.ClusterTestCase):
         log = self.cluster.wait_for_log('main', needle, mark)
         self.assertIn(needle, log)
         self.assertNotIn('IP %s denied' % LISTED, log)
-        self.assertIn('Remote IP: %s' % OTHER, log)
-        self.assertIn('Allow IPs: ', log)
+        # At debug level, why each request passed or not.
+        self.assertIn('GET /v1/%s/%s from %s: refused by the container '
+                      'rules' % (c.ACCOUNT, name, OTHER), log)
+        self.assertIn('GET /v1/%s/%s from %s: admitted' % (
+            c.ACCOUNT, name, LISTED), log)
         counted = self.statsd.wait_for('ip_whitelist.denied:')
         self.assertNotEqual([], counted, self.statsd.received[-20:])
         self.assertTrue(counted[0].endswith('|c'), counted)

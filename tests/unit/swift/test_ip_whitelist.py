@@ -31,6 +31,8 @@ import testtools
 
 from openstack_ext import addresses
 from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import judge
+from openstack_ext.swift import rule_reader
 
 ACCOUNT = '/v1/AUTH_a'
 CONTAINER = ACCOUNT + '/c'
@@ -45,65 +47,6 @@ ip = ipaddress.ip_address
 def networks(text):
     return addresses.NetworkSet(addresses.parse_network(n)
                                 for n in addresses.split_list(text))
-
-
-class TestRefusal(testtools.TestCase):
-    """:func:`ip_whitelist.refusal`, the decision, branch by branch."""
-
-    options = ip_whitelist.Options(networks(ALWAYS), False)
-    strict = ip_whitelist.Options(networks(ALWAYS), True)
-    account = networks(ACCOUNT_RULE)
-    container = networks(CONTAINER_RULE)
-
-    def refusal(self, client, account=None, container=None, options=None,
-                in_container=True):
-        return ip_whitelist.refusal(
-            client and ip(client), account, container,
-            options or self.options, in_container)
-
-    def test_always_allow_passes_every_level(self):
-        self.assertIsNone(self.refusal(ALWAYS, self.account, self.container))
-        self.assertIsNone(self.refusal(ALWAYS, options=self.strict))
-
-    def test_no_rules_pass(self):
-        self.assertIsNone(self.refusal(OUTSIDE))
-        self.assertIsNone(self.refusal(None))
-
-    def test_no_rules_with_deny_without_rules(self):
-        self.assertEqual(ip_whitelist.NO_RULES,
-                         self.refusal(OUTSIDE, options=self.strict))
-        # An account request is not closed by it.
-        self.assertIsNone(self.refusal(OUTSIDE, options=self.strict,
-                                       in_container=False))
-
-    def test_account_rules_only(self):
-        self.assertIsNone(self.refusal(IN_ACCOUNT, self.account))
-        self.assertEqual(ip_whitelist.ACCOUNT_RULES,
-                         self.refusal(OUTSIDE, self.account))
-
-    def test_container_rules_only(self):
-        self.assertIsNone(self.refusal(IN_CONTAINER, None, self.container))
-        self.assertEqual(ip_whitelist.CONTAINER_RULES,
-                         self.refusal(IN_ACCOUNT, None, self.container))
-
-    def test_both_levels_must_list_the_client(self):
-        self.assertIsNone(self.refusal(IN_BOTH, self.account,
-                                       self.container))
-        # Listed by the container only (192.0.2.9), or the account only.
-        self.assertEqual(ip_whitelist.ACCOUNT_RULES, self.refusal(
-            '192.0.2.9', self.account, self.container))
-        self.assertEqual(ip_whitelist.CONTAINER_RULES, self.refusal(
-            IN_ACCOUNT, self.account, self.container))
-
-    def test_unknown_client_refused_where_there_are_rules(self):
-        self.assertEqual(ip_whitelist.ACCOUNT_RULES,
-                         self.refusal(None, self.account))
-        self.assertEqual(ip_whitelist.CONTAINER_RULES,
-                         self.refusal(None, None, self.container))
-
-    def test_rules_that_list_nothing_valid_admit_nobody(self):
-        self.assertEqual(ip_whitelist.CONTAINER_RULES, self.refusal(
-            IN_BOTH, None, addresses.NetworkSet()))
 
 
 def _logger():
@@ -244,7 +187,7 @@ class TestJudging(MiddlewareTestCase):
             self.assertEqual(status, resp.status_int, client)
 
     def test_misplaced_refuses_account_requests_too(self):
-        self.mw.misplaced = 'tempauth must come before ip_whitelist'
+        self.mw.judge.misplaced = 'tempauth must come before ip_whitelist'
         for path in (ACCOUNT, OBJECT):
             resp = self.call(path, ALWAYS, cache=info_cache())
             self.assertEqual(503, resp.status_int, path)
@@ -456,8 +399,8 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.mw.logger.increment = self.counted.append
 
     def test_object_paths_as_swift_splits_them(self):
-        # _object_read splits in place what utils.split_path(path, 4, 4,
-        # True) accepts: any other path is judged ahead, by check().
+        # Judged at the question: what utils.split_path(path, 4, 4, True)
+        # accepts, in plain ASCII; any other path is judged ahead.
         def swift_object_path(path):
             try:
                 version, _a, _c, obj = utils.split_path(path, 4, 4, True)
@@ -475,13 +418,20 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
             env = {'REQUEST_METHOD': 'GET', 'PATH_INFO': path}
             expected = path.isascii() and '\x00' not in path and \
                 swift_object_path(path)
-            self.assertEqual(expected, self.mw._object_read(env, IN_BOTH),
-                             path)
+            req = swob.Request(env)
+            self.assertEqual(expected, judge.judged_at_question(
+                req, rule_reader.target(path), ip(IN_BOTH), self.mw.judge),
+                path)
             accepted.append(expected)
         self.assertIn(True, accepted)  # both kinds were tried
         self.assertIn(False, accepted)
-        self.assertFalse(self.mw._object_read(
-            {'REQUEST_METHOD': 'PUT', 'PATH_INFO': '/v1/a/c/o'}, IN_BOTH))
+        self.assertFalse(judge.judged_at_question(
+            swob.Request.blank('/v1/a/c/o', method='PUT'),
+            rule_reader.target('/v1/a/c/o'), ip(IN_BOTH), self.mw.judge))
+        # Nor for the always-allowed, whose reads are not judged at all.
+        self.assertFalse(judge.judged_at_question(
+            swob.Request.blank('/v1/a/c/o'), rule_reader.target('/v1/a/c/o'),
+            ip(ALWAYS), self.mw.judge))
 
     def test_judged_with_the_info_the_proxy_read(self):
         for method in ('GET', 'HEAD'):
@@ -495,12 +445,10 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
                          [r.method for r in self.app.reached])
 
     def test_large_rule_sets_answer_returning_clients_alike(self):
-        # Sets large enough to remember their answers (addresses.MEMO_*):
-        # every client, asked again and in turn, gets the same answer.
+        # Every client, asked again and in turn, gets the same answer.
         def padded(rule, third):
             return ', '.join([rule] + [
-                '10.%d.0.%d' % (third, 2 * i)
-                for i in range(addresses.MEMO_MIN_RANGES)])
+                '10.%d.0.%d' % (third, 2 * i) for i in range(100)])
         account = padded(ACCOUNT_RULE, 1)
         container = padded(CONTAINER_RULE, 2)
         self.app = AskingProxy(info_cache(account, container))
@@ -514,17 +462,106 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
             for client, status in sorted(expected.items()):
                 self.assertEqual(status, self.call(OBJECT, client)
                                  .status_int, client)
-        networks = ip_whitelist.rules.compile_rules((container,))[0]
-        self.assertTrue(networks._ranges[4][2])  # answers were remembered
+        self.assertEqual(2, len(self.mw.cache))  # each set compiled once
 
     def test_refused_each_time_asked_counted_once(self):
         resp = self.call(OBJECT, OUTSIDE)
         self.assertEqual(403, resp.status_int)
         self.assertEqual(b'IP Denied', resp.body)
-        self.assertEqual(2, len(self.app.asked))
-        self.assertIs(self.app.asked[0], self.app.asked[1])
+        self.assertEqual([403, 403], [d.status_int for d in self.app.asked])
+        # Each answer is built afresh: what the proxy does to one is not
+        # what the client gets.
+        self.assertIsNot(self.app.asked[0], self.app.asked[1])
         self.assertEqual(['denied'], self.counted)
         self.assertEqual([], self.app.reached)
+
+    def test_refusal_decorated_by_the_proxy_goes_out_fresh(self):
+        # As the proxy's CORS handling does to the answer of the
+        # controller that swift.authorize refused.
+        def decorating(env, start_response):
+            env['swift.infocache'] = self.cache
+            denial = env['swift.authorize'](swob.Request(env))
+            if denial is None:
+                start_response('200 OK', [])
+                return [b'object bytes']
+            denial.headers['Access-Control-Allow-Origin'] = 'http://a.example'
+            denial.headers['Access-Control-Expose-Headers'] = 'X-Secret'
+            return denial(env, start_response)
+        mw = self.make({'always_allow': ALWAYS}, decorating)
+        origin = {'Origin': 'http://a.example'}
+        resp = self.call(OBJECT, OUTSIDE, headers=origin, mw=mw)
+        plain = self.call(OBJECT, OUTSIDE, mw=mw)
+        self.assertEqual(403, resp.status_int)
+        self.assertNotIn('Access-Control-Allow-Origin', resp.headers)
+        self.assertNotIn('Access-Control-Expose-Headers', resp.headers)
+        self.assertEqual((plain.status, sorted(plain.headers.items()),
+                          plain.body),
+                         (resp.status, sorted(resp.headers.items()),
+                          resp.body))
+        # Control: the listed client gets the object.
+        self.assertEqual(b'object bytes',
+                         self.call(OBJECT, IN_BOTH, headers=origin,
+                                   mw=mw).body)
+
+    def test_refused_subrequest_answer_goes_out_fresh(self):
+        # As copy and symlink do: a subrequest's refusal (decorated on the
+        # way) returned as the client's answer, eagerly or lazily.
+        self.cache['container/AUTH_a/src'] = \
+            proxy_base.headers_to_container_info({
+                'x-container-sysmeta-ip-whitelist-allow-x': IN_CONTAINER},
+                200)
+        self.cache['account/AUTH_a'] = proxy_base.headers_to_account_info(
+            {}, 200)
+
+        def copying(lazily):
+            def app(env, start_response):
+                env['swift.infocache'] = self.cache
+                sub = swob.Request.blank(ACCOUNT + '/src/o',
+                                         environ={'swift.infocache':
+                                                  self.cache})
+                sub.environ['swift.authorize'] = env['swift.authorize']
+                denial = sub.environ['swift.authorize'](sub)
+                if denial is None:
+                    start_response('201 Created', [])
+                    return [b'copied']
+                denial.headers['Access-Control-Allow-Origin'] = '*'
+                if not lazily:
+                    return denial(env, start_response)
+
+                def later():
+                    yield from denial(env, start_response)
+                return later()
+            return app
+        for lazily in (False, True):
+            mw = self.make({'always_allow': ALWAYS}, copying(lazily))
+            resp = self.call(CONTAINER + '/o', IN_BOTH, 'PUT', cache={
+                'account/AUTH_a': self.cache['account/AUTH_a'],
+                'container/AUTH_a/c': proxy_base.headers_to_container_info(
+                    {}, 200)}, mw=mw)
+            self.assertEqual(403, resp.status_int, lazily)
+            self.assertEqual(b'IP Denied', resp.body, lazily)
+            self.assertNotIn('Access-Control-Allow-Origin', resp.headers)
+            # Control: a client the source admits.
+            self.assertEqual(201, self.call(
+                CONTAINER + '/o', IN_CONTAINER, 'PUT', mw=mw).status_int)
+
+    def test_account_refusal_hides_whether_the_container_exists(self):
+        gone = info_cache(ACCOUNT_RULE, container_status=404)
+        there = info_cache(ACCOUNT_RULE, CONTAINER_RULE)
+        for method in ('GET', 'HEAD', 'PUT', 'POST', 'DELETE'):
+            answers = []
+            for cache in (gone, there):
+                self.app.cache = cache  # what the proxy reads
+                answers.append(self.call(OBJECT, OUTSIDE, method,
+                                         cache=cache))
+            self.assertEqual([403, 403], [a.status_int for a in answers],
+                             method)
+            self.assertEqual(answers[0].body, answers[1].body)
+        # Control: a client the account admits learns the container is
+        # gone.
+        self.app.cache = gone
+        self.assertEqual(404, self.call(OBJECT, IN_ACCOUNT,
+                                        cache=gone).status_int)
 
     def test_answer_made_without_asking_is_judged(self):
         def answering(env, start_response):
@@ -687,25 +724,40 @@ class TestRulesCacheTime(MiddlewareTestCase):
                                       {'rules_cache_time': value})
             self.assertIn('rules_cache_time', str(error))
             self.assertIn(repr(value), str(error))
-        self.assertIsNone(self.make({}).kept_rules)  # default 0: none kept
+        self.assertEqual(0, self.make({}).cache.keep_seconds)  # none kept
 
     def test_kept_until_expired_forgotten_when_written_here(self):
-        mw = self.make({'always_allow': ALWAYS, 'rules_cache_time': '60'})
+        # The container's rules as its servers hold them, looked up by the
+        # filter (get_container_info) for want of an info in the request.
+        stored = {'rule': CONTAINER_RULE}
+
+        def backend(env, start_response):
+            headers = []
+            if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE and \
+                    env['PATH_INFO'] == CONTAINER and stored['rule']:
+                headers.append(('X-Container-Sysmeta-Ip-Whitelist-Allow-X',
+                                stored['rule']))
+            start_response('204 No Content', headers)
+            return [b'']
+        mw = self.make({'always_allow': ALWAYS, 'rules_cache_time': '60'},
+                       backend)
         clock = [100.0]
-        mw.kept_rules.now = lambda: clock[0]
-        closed = info_cache(container_rule=CONTAINER_RULE)
-        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=closed,
+        mw.cache.clock = lambda: clock[0]
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT,
                                         mw=mw).status_int)
         # Opened through another proxy: kept rules still apply here ...
-        opened = info_cache()
-        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=opened,
+        stored['rule'] = None
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT,
                                         mw=mw).status_int)
         clock[0] += 60  # ... until they expire.
-        self.assertEqual(204, self.call(CONTAINER, IN_ACCOUNT, cache=opened,
+        self.assertEqual(204, self.call(CONTAINER, IN_ACCOUNT,
                                         mw=mw).status_int)
         # Closed through this one: applied at once.
         self.assertEqual(204, self.call(CONTAINER, IN_CONTAINER, 'POST', {
-            'X-Container-Meta-Allow-Dev': IN_CONTAINER}, opened,
-            mw=mw).status_int)
-        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT, cache=closed,
+            'X-Container-Meta-Allow-Dev': CONTAINER_RULE}, mw=mw).status_int)
+        stored['rule'] = CONTAINER_RULE  # what the write stored
+        self.assertEqual(403, self.call(CONTAINER, IN_ACCOUNT,
                                         mw=mw).status_int)
+        # An info the request holds is read, not what was kept.
+        self.assertEqual(204, self.call(CONTAINER, IN_ACCOUNT,
+                                        cache=info_cache(), mw=mw).status_int)

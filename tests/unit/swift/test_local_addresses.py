@@ -41,9 +41,9 @@ LOOPBACK_EXTRA = '127.0.0.5/8'         # on lo, yet an outside client
 # Run inside the namespace: what auto finds, and what always_allow admits.
 PROBE = """
 import json, sys
-from openstack_ext.swift import ip_whitelist, local_addresses
+from openstack_ext.swift import conf, local_addresses
 found = [str(a) for a in local_addresses.local_addresses()]
-allow = ip_whitelist._parse_address_list('always_allow', 'auto')
+allow = conf.parse({}).options.always_allow  # default: auto
 from openstack_ext import addresses
 admitted = {a: addresses.parse_address(a) in allow for a in sys.argv[1:]}
 print(json.dumps({'found': found, 'admitted': admitted}))

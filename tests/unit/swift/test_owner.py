@@ -10,14 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The owner's rule API: one example per branch."""
+"""The owner's side of the rules: one example per branch."""
 
 from swift.common import bufferedhttp
 from swift.common import constraints
 from swift.common import swob
 import testtools
 
-from openstack_ext.swift import rule_api
+from openstack_ext.swift import owner
+from openstack_ext.swift import rule_reader
 
 SYS = 'X-Container-Sysmeta-Ip-Whitelist-Allow-'
 
@@ -25,6 +26,28 @@ SYS = 'X-Container-Sysmeta-Ip-Whitelist-Allow-'
 def request(path='/v1/AUTH_a/c', method='POST', **headers):
     return swob.Request.blank(path, environ={'REQUEST_METHOD': method},
                               headers=headers)
+
+
+def target(req):
+    return rule_reader.target(req.path_info)
+
+
+# The owner module's functions, given each request's target as the
+# middleware gives them.
+def writable_kind(req):
+    return owner.writable_kind(req, target(req))
+
+
+def changes_rules(req):
+    return owner.changes_rules(req, target(req))
+
+
+def translate_rule_writes(req):
+    return owner.translate_rule_writes(req, target(req))
+
+
+def written_rules(req):
+    return owner.written_rules(req, writable_kind(req))
 
 
 class TestHolders(testtools.TestCase):
@@ -38,24 +61,19 @@ class TestHolders(testtools.TestCase):
                            ('/v1/AUTH_a/c/o', None),
                            ('/info', None), ('/auth/v1.0', None),
                            ('/v2/AUTH_a/c', None)):
-            self.assertEqual(kind, rule_api.holder_kind(request(path)), path)
-
-    def test_may_hold_rules_is_a_superset(self):
-        for path in ('/v1/AUTH_a', '/v1/AUTH_a/', '/v1/AUTH_a/c',
-                     '/v1/AUTH_a/c/', '/info'):
-            self.assertTrue(rule_api.may_hold_rules(path), path)
-        self.assertFalse(rule_api.may_hold_rules('/v1/AUTH_a/c/o'))
+            self.assertEqual(kind, owner.holder_kind(
+                rule_reader.target(path)), path)
 
     def test_only_put_and_post_write(self):
-        self.assertEqual('account', rule_api.writable_kind(
+        self.assertEqual('account', writable_kind(
             request('/v1/AUTH_a', 'PUT')))
         for method in ('GET', 'HEAD', 'DELETE', 'COPY'):
-            self.assertIsNone(rule_api.writable_kind(request(method=method)))
+            self.assertIsNone(writable_kind(request(method=method)))
 
     def test_prefixes_are_swift_s(self):
         self.assertEqual(('x-account-meta-allow-',
                           'x-account-sysmeta-ip-whitelist-allow-'),
-                         rule_api.prefixes('account'))
+                         owner.prefixes('account'))
 
 
 class TestTranslation(testtools.TestCase):
@@ -65,9 +83,9 @@ class TestTranslation(testtools.TestCase):
                          'X-Container-Meta-Allow-Old': '',
                          'X-Remove-Container-Meta-Allow-Ops': 'x',
                          'X-Container-Meta-Color': 'red'})
-        self.assertFalse(rule_api.changes_rules(req))
-        self.assertIsNone(rule_api.translate_rule_writes(req))
-        self.assertTrue(rule_api.changes_rules(req))
+        self.assertFalse(changes_rules(req))
+        self.assertIsNone(translate_rule_writes(req))
+        self.assertTrue(changes_rules(req))
         self.assertEqual('192.0.2.1', req.headers[SYS + 'Dev'])
         self.assertEqual('', req.headers[SYS + 'Old'])
         self.assertEqual('', req.headers[SYS + 'Ops'])
@@ -76,13 +94,13 @@ class TestTranslation(testtools.TestCase):
         self.assertNotIn('X-Remove-Container-Meta-Allow-Ops', req.headers)
         self.assertEqual('red', req.headers['X-Container-Meta-Color'])
         self.assertEqual({'dev': '192.0.2.1', 'old': '', 'ops': ''},
-                         rule_api.written_rules(req))
+                         written_rules(req))
 
     def test_account_rules_on_account_paths_only(self):
         req = request('/v1/AUTH_a', **{
             'X-Account-Meta-Allow-Vpn': '192.0.2.0/28',
             'X-Container-Meta-Allow-Dev': '192.0.2.1'})
-        self.assertIsNone(rule_api.translate_rule_writes(req))
+        self.assertIsNone(translate_rule_writes(req))
         self.assertEqual('192.0.2.0/28', req.headers[
             'X-Account-Sysmeta-Ip-Whitelist-Allow-Vpn'])
         self.assertEqual('192.0.2.1', req.headers[
@@ -94,7 +112,7 @@ class TestTranslation(testtools.TestCase):
                 request(method='GET', **{
                     'X-Container-Meta-Allow-Dev': 'junk'})):
             before = dict(req.headers)
-            self.assertIsNone(rule_api.translate_rule_writes(req))
+            self.assertIsNone(translate_rule_writes(req))
             self.assertEqual(before, dict(req.headers))
 
     def test_errors_name_the_rule_and_change_nothing(self):
@@ -110,7 +128,7 @@ class TestTranslation(testtools.TestCase):
                  'invalid allow-dev rule: nonsense')):
             req = request(**headers)
             before = dict(req.headers)
-            error = rule_api.translate_rule_writes(req)
+            error = translate_rule_writes(req)
             self.assertIn(named, error)
             self.assertEqual(before, dict(req.headers))
 
@@ -121,9 +139,9 @@ class TestCounting(testtools.TestCase):
               ('meta', 'b'): '192.0.2.3'}
 
     def count(self, writes, stored=None, limit=4):
-        return rule_api.count_error('container', self.stored
-                                    if stored is None else stored,
-                                    writes, limit)
+        return owner.count_error(
+            'container', self.stored if stored is None else stored, writes,
+            limit)
 
     def test_under_the_limit(self):
         self.assertIsNone(self.count({'c': '192.0.2.4'}))
@@ -144,7 +162,7 @@ class TestCounting(testtools.TestCase):
         return {'%s%d' % (prefix, i): '192.0.2.1' for i in range(count)}
 
     def test_rule_names_bounded(self):
-        most = rule_api.MAX_RULE_NAMES
+        most = owner.MAX_RULE_NAMES
         self.assertIsNone(self.count(self.names(most), stored={},
                                      limit=1000))
         self.assertEqual('the container would have %d allow-* rules; at '
@@ -160,7 +178,7 @@ class TestCounting(testtools.TestCase):
 
     def test_names_stored_over_the_bound_can_only_shrink(self):
         stored = {('meta', k): v for k, v in self.names(
-            rule_api.MAX_RULE_NAMES + 2, 'old').items()}
+            owner.MAX_RULE_NAMES + 2, 'old').items()}
         self.assertIsNotNone(self.count({'new': '192.0.2.9'}, stored, 1000))
         self.assertIsNone(self.count({'old0': '', 'new': '192.0.2.9'},
                                      stored, 1000))
@@ -170,7 +188,7 @@ class TestCounting(testtools.TestCase):
         # metadata and the most rules stays within what the proxy reads
         # (swift.common.bufferedhttp), with room for other system metadata.
         self.assertLessEqual(
-            constraints.MAX_HEADER_COUNT + rule_api.MAX_RULE_NAMES + 10,
+            constraints.MAX_HEADER_COUNT + owner.MAX_RULE_NAMES + 10,
             bufferedhttp.http.client._MAXHEADERS)
 
     def test_over_the_limit_already_may_shrink(self):
@@ -184,18 +202,9 @@ class TestShownToOwner(testtools.TestCase):
         self.assertEqual(
             [('x-account-meta-allow-vpn', '192.0.2.0/28'),
              ('x-container-meta-allow-dev', '192.0.2.1')],
-            rule_api.shown_rules([
+            owner.shown_rules([
                 ('X-Account-Sysmeta-Ip-Whitelist-Allow-Vpn', '192.0.2.0/28'),
                 ('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '192.0.2.1'),
                 ('X-Object-Sysmeta-Ip-Whitelist-Allow-X', '192.0.2.2'),
                 ('X-Container-Sysmeta-Other', 'x'),
                 ('Content-Length', '0')]))
-
-    def test_only_to_the_owner(self):
-        headers = [('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '1.2.3.4')]
-        for owner, shown in ((True, 2), (False, 1)):
-            started = []
-            env = {'swift_owner': True} if owner else {}
-            rule_api.show_to_owner(env, lambda s, h, e=None: started.append(
-                h))('200 OK', headers)
-            self.assertEqual(shown, len(started[0]), owner)

@@ -1,0 +1,196 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Judging requests and subrequests: what ip_whitelist answers, and when.
+
+:meth:`Judge.judge` is the one place a request is judged: the path's
+rules, read level by level by
+:class:`~openstack_ext.swift.rule_reader.RuleReader`, go to
+:func:`~openstack_ext.swift.decision.refusal`; what refuses is logged,
+counted and answered with a :class:`Refusal`. :class:`Judgment` is the
+``swift.authorize`` of one client request: it judges the subrequests
+made for it, and the request itself when it was left to the proxy's
+question.
+"""
+
+import collections
+
+from swift.common import constraints
+from swift.common import swob
+
+from openstack_ext.swift import decision
+from openstack_ext.swift import rule_reader
+
+
+class Refusal(collections.namedtuple('Refusal', 'status body')):
+    """An answer of the filter's own, built afresh each time it is given.
+
+    Never the same object twice: what the app, or the proxy's CORS
+    handling, adds to a refusal handed to it is not what the client gets.
+    """
+
+    __slots__ = ()
+
+    def response(self, req):
+        return swob.Response(request=req, status=self.status,
+                             content_type='text/plain', body=self.body)
+
+
+UNAVAILABLE = Refusal(503, 'IP whitelist rules are unavailable')
+MISPLACED = Refusal(503, 'ip_whitelist is misplaced in the proxy pipeline')
+NOT_FOUND = Refusal(404, '')
+INVALID_PATH = Refusal(412, 'Invalid UTF8 or contains NULL')
+
+
+def valid_path(req):
+    """Whether the backends would take *req*'s path (Swift's own test).
+
+    Checked before the rules: the info look-up reports a refused path as
+    ``503``, which would read as rules being unavailable.
+    """
+    path = req.path_info
+    if path.isascii() and '\x00' not in path:
+        return True  # valid UTF-8, no reserved byte: the usual case
+    try:
+        return bool(constraints.check_utf8(swob.wsgi_to_str(path),
+                                           internal=req.allow_reserved_names))
+    except UnicodeError:
+        return False
+
+
+def judged_at_question(req, target, client, judge):
+    """Whether *req* is an object read judged at the proxy's question.
+
+    To choose the storage policy, the proxy reads the container's info
+    (and so the account's) into the request's info cache before it first
+    asks ``swift.authorize``: judged then, the rules are read from there,
+    not looked up once more ahead of the proxy. A read changes nothing,
+    so one answered without that question is judged before its answer
+    leaves. Everything else (writes, requests on accounts and containers,
+    paths that are not plain ASCII) is judged ahead of the app: the
+    middleware to its right act on them before the proxy asks.
+    """
+    return (target is not None and target.obj is not None and
+            req.method in ('GET', 'HEAD') and not judge.misplaced and
+            req.path_info.isascii() and '\x00' not in req.path_info and
+            not decision.always_allowed(client, judge.options))
+
+
+class Judge(object):
+    """Judges requests by the rules of their path."""
+
+    def __init__(self, reader, options, deny_message, logger, debug=False):
+        self.reader = reader
+        self.options = options
+        self.forbidden = Refusal(403, deny_message)
+        self.logger = logger
+        self.debug = debug
+        self.misplaced = None  # set by the pipeline check: refuse all
+
+    def judge(self, req, target, client):
+        """The :class:`Refusal` of *req* from *client*, or ``None``.
+
+        :param target: *req*'s :data:`rule_reader.Target`, ``None`` for a
+            path that names no account (``/info``, auth), which passes.
+        """
+        if target is None:
+            return None
+        if not valid_path(req):
+            return INVALID_PATH
+        if self.misplaced:
+            return MISPLACED
+        try:
+            refused_by = decision.refusal(
+                client, self.reader.levels(req, target, bool(target.obj)),
+                self.options, container=bool(target.container))
+        except rule_reader.NoRulesHolder as gone:
+            self.logger.info('ip_whitelist: no %s for %s: refusing the '
+                             'object request', gone, req.path)
+            return NOT_FOUND
+        except rule_reader.RulesUnavailable as error:
+            self.logger.error('ip_whitelist: cannot read rules for '
+                              'Account=%s Container=%s (%s): refusing',
+                              target.account, target.container, error)
+            self.logger.increment('unavailable')
+            return UNAVAILABLE
+        if self.debug:
+            self.logger.debug('ip_whitelist: %s %s from %s: %s', req.method,
+                              req.path, client, 'refused by the %s rules'
+                              % refused_by if refused_by else 'admitted')
+        if refused_by is None:
+            return None
+        self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
+                         'Container=%s (%s rules)', client, target.account,
+                         target.container, refused_by)
+        self.logger.increment('denied')
+        return self.forbidden
+
+
+class Judgment(object):
+    """``swift.authorize`` for one client request, and what it decided.
+
+    Subrequests inherit ``swift.authorize``, and with it the original
+    client's address, which their own environment no longer has: each is
+    judged here. The client's own request is judged once, ahead of the app
+    or (``pending``, an object read) at the proxy's first question. Then
+    auth's ``swift.authorize`` is asked, then the owner's rights.
+    """
+
+    __slots__ = ('judge', 'owner', 'client', 'env', 'path', 'method',
+                 'target', 'authorize', 'pending', 'refused',
+                 'subrequest_refused')
+
+    def __init__(self, judge, owner, client, env, target, authorize):
+        self.judge = judge
+        self.owner = owner  # an owner.OwnerGate
+        self.client = client
+        self.env = env
+        self.path = env.get('PATH_INFO')
+        self.method = env.get('REQUEST_METHOD')
+        self.target = target
+        self.authorize = authorize  # auth's
+        self.pending = False
+        self.refused = None  # the client's own request's Refusal
+        self.subrequest_refused = None  # the last subrequest's Refusal
+
+    def __call__(self, req):
+        env = req.environ
+        if env is self.env and env.get('PATH_INFO') == self.path:
+            target = self.target
+            refusal = self.settle(req)
+        else:
+            target = rule_reader.target(req.path_info)
+            refusal = self.judge.judge(req, target, self.client)
+            if refusal is not None:
+                self.subrequest_refused = refusal
+        if refusal is not None:
+            return refusal.response(req)
+        denial = self.authorize(req) if self.authorize is not None else None
+        if denial is None:
+            denial = self.owner.denial(req, target, self.client)
+        return denial
+
+    def settle(self, req=None):
+        """Judge the client's own request if it is still pending.
+
+        :param req: the request as the proxy asks about it; by default the
+            client's request as it came, whatever the app has changed of
+            its environment since.
+        :returns: its :class:`Refusal`, or ``None``.
+        """
+        if self.pending:
+            self.pending = False
+            if req is None:
+                req = swob.Request(dict(self.env, PATH_INFO=self.path,
+                                        REQUEST_METHOD=self.method))
+            self.refused = self.judge.judge(req, self.target, self.client)
+        return self.refused

@@ -1,0 +1,207 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Reading the ip_whitelist rules in force on a request's path.
+
+The one way the middleware reads rules, for requests and subrequests,
+reads and writes alike: the account's and container's info as Swift's
+proxy keeps it (:func:`info`), their rule values
+(:func:`openstack_ext.swift.rules.rule_values`), compiled through the one
+:class:`~openstack_ext.swift.rule_cache.RuleCache`. The levels are read
+lazily, outermost first, so that a level the decision never reaches (the
+account's rules refused the client already) is never read: whether a
+container exists cannot show through an account's refusal.
+"""
+
+import collections
+
+from swift.common import constraints
+from swift.common.middleware.s3api.utils import MULTIUPLOAD_SUFFIX
+from swift.common import swob
+from swift.common import utils
+from swift.proxy.controllers import base as proxy_base
+
+from openstack_ext.swift import decision
+from openstack_ext.swift import rules
+
+SWIFT_SOURCE = 'IPW'  # marks the info requests of this filter in the logs
+GONE = (404, 410)  # no such account or container (any more)
+WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
+VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
+
+#: What a request names, as WSGI strings: ``container`` and ``obj`` are
+#: ``None`` when absent.
+Target = collections.namedtuple('Target', 'version account container obj')
+
+
+class RulesUnavailable(Exception):
+    """The rules of a container or account could not be read."""
+
+
+class NoRulesHolder(Exception):
+    """An object request names an account or container that is gone."""
+
+
+def target(path):
+    """The :data:`Target` of an API *path*; ``None`` for ``/info``, auth..."""
+    try:
+        version, account, container, obj = utils.split_path(path, 1, 4, True)
+    except ValueError:
+        return None
+    if not account or not constraints.valid_api_version(version):
+        return None
+    return Target(version, account, container or None, obj or None)
+
+
+def check_swift():
+    """Check at start what :func:`info` assumes of Swift's info cache."""
+    if proxy_base.get_cache_key('a') != 'account/a' or \
+            proxy_base.get_cache_key('a', 'c') != 'container/a/c':
+        raise ValueError('ip_whitelist: this Swift keys its info cache '
+                         'unlike Swift 2.38 (get_cache_key); this version '
+                         'of openstack-ext does not support it')
+
+
+def in_request(env, account, container=None):
+    """The info of an account or container if the request holds it.
+
+    The one place that reads Swift's private per-request info cache
+    (``swift.infocache``, keyed by ``get_cache_key``, checked at start by
+    :func:`check_swift`): the proxy has usually read the info already,
+    and ``get_*_info`` would deep-copy it on every call, the largest cost
+    of a decision. Only to read.
+
+    :param account: and *container*: WSGI strings.
+    """
+    return env.get('swift.infocache', {}).get(holder_key(account,
+                                                         container))
+
+
+def info(env, app, version, account, container=None):
+    """The info of an account (or of a container in it), only to read.
+
+    :func:`in_request`, or else ``get_*_info``'s (memcache, then the
+    backends), which fills the request's info cache.
+    """
+    found = in_request(env, account, container)
+    if found is not None:
+        return found
+    if container:
+        env = dict(env, PATH_INFO='/%s/%s/%s' % (version, account,
+                                                 container))
+        return proxy_base.get_container_info(env, app,
+                                             swift_source=SWIFT_SOURCE)
+    env = dict(env, PATH_INFO='/%s/%s' % (version, account))
+    return proxy_base.get_account_info(env, app, swift_source=SWIFT_SOURCE)
+
+
+class RuleReader(object):
+    """The rules in force on a path, level by level."""
+
+    def __init__(self, app, cache, logger):
+        self.app = app
+        self.cache = cache
+        self.logger = logger
+
+    def levels(self, req, target, for_object=False):
+        """``(label, networks)`` of each level, as the decision takes them.
+
+        The account's, then (below the account) the container's, then
+        those of the other containers the request reaches
+        (:meth:`linked_containers`). Stops at an account that does not
+        exist (Swift answers ``404``); a container that does not exist
+        (yet) has no rules.
+
+        :param for_object: the request reads or writes an object, which
+            object servers serve whatever the account and container
+            databases say: a gone account or container cannot vouch for
+            it (:class:`NoRulesHolder`).
+        :raises RulesUnavailable: when a level's rules cannot be read.
+        """
+        env, version, account = req.environ, target.version, target.account
+        compiled = self._rules(env, version, account, None, for_object)
+        if compiled is None:
+            return
+        yield decision.ACCOUNT, compiled.networks
+        if not target.container:
+            return
+        compiled = self._rules(env, version, account, target.container,
+                               for_object)
+        yield decision.CONTAINER, compiled and compiled.networks
+        for name in self.linked_containers(req, target):
+            compiled = self._rules(env, version, account, name, False)
+            yield ('%s %s' % (decision.CONTAINER, swob.wsgi_to_str(name)),
+                   compiled and compiled.networks)
+
+    def linked_containers(self, req, target):
+        """Other containers whose rules the request must also pass.
+
+        * ``C+segments`` holds the parts of s3api multipart uploads to
+          ``C``: the data of ``C``, so ``C``'s rules apply to it.
+        * ``X-Versions-Location`` / ``X-History-Location`` make another
+          container the archive of this one, and versioned_writes reads and
+          writes it with pre-authorised requests that never ask
+          ``swift.authorize``: a write here, or setting such a location,
+          needs the client to be admitted there too.
+        """
+        container = target.container
+        if container.endswith(MULTIUPLOAD_SUFFIX):
+            yield container[:-len(MULTIUPLOAD_SUFFIX)]
+        if req.method not in WRITE_METHODS:
+            return
+        if target.obj:
+            found = info(req.environ, self.app, target.version,
+                         target.account, container)
+            location = found.get('sysmeta', {}).get(
+                'versions-location') or found.get('versions')
+            locations = [swob.str_to_wsgi(location)] if location else []
+        else:
+            locations = [req.headers[h] for h in VERSIONS_HEADERS
+                         if req.headers.get(h)]
+        for location in locations:
+            name = swob.wsgi_unquote(location).split('/')[0]
+            if name:
+                yield name
+
+    def _rules(self, env, version, account, container, for_object):
+        """The compiled rules of a holder; ``None`` when it is gone."""
+        in_hand = in_request(env, account, container)
+
+        def read_values():
+            found = in_hand
+            if found is None:
+                found = info(env, self.app, version, account, container)
+            status = found['status']
+            if 200 <= status <= 299:
+                return rules.rule_values(found)
+            if status in GONE:
+                if for_object:
+                    raise NoRulesHolder('container' if container
+                                        else 'account')
+                return None
+            raise RulesUnavailable('%s status %s' % (
+                'container' if container else 'account', status))
+
+        holder = holder_key(account, container)
+        compiled = self.cache.rules(holder, read_values,
+                                    in_hand=in_hand is not None)
+        if compiled is not None and compiled.bad:
+            # Stored before validation existed; the rest still applies.
+            self.logger.warning('ip_whitelist: ignoring invalid rule '
+                                'entries %s of %s', compiled.bad, holder)
+        return compiled
+
+
+def holder_key(account, container=None):
+    """The string naming an account or container in :class:`RuleCache`."""
+    return proxy_base.get_cache_key(swob.wsgi_to_str(account),
+                                    container and swob.wsgi_to_str(container))

@@ -1,0 +1,125 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The ip_whitelist decision, a pure function."""
+
+import ipaddress
+
+import testtools
+
+from openstack_ext import addresses
+from openstack_ext.swift import decision
+
+IN_BOTH, IN_ACCOUNT, IN_CONTAINER = '192.0.2.1', '192.0.2.2', '192.0.2.3'
+OUTSIDE, ALWAYS = '198.51.100.1', '203.0.113.1'
+ACCOUNT_RULE = '192.0.2.0/30'       # .0 - .3
+CONTAINER_RULE = '192.0.2.1, 192.0.2.3, 192.0.2.9'
+ip = ipaddress.ip_address
+
+
+def networks(text):
+    return addresses.NetworkSet(addresses.parse_network(n)
+                                for n in addresses.split_list(text))
+
+
+class TestRefusal(testtools.TestCase):
+    """:func:`decision.refusal`, branch by branch."""
+
+    options = decision.Options(networks(ALWAYS), False)
+    strict = decision.Options(networks(ALWAYS), True)
+    account = networks(ACCOUNT_RULE)
+    container = networks(CONTAINER_RULE)
+
+    def refusal(self, client, account=None, container=None, options=None,
+                in_container=True):
+        levels = [(decision.ACCOUNT, account)]
+        if in_container:
+            levels.append((decision.CONTAINER, container))
+        return decision.refusal(client and ip(client), levels,
+                                options or self.options, in_container)
+
+    def test_always_allow_passes_every_level(self):
+        self.assertIsNone(self.refusal(ALWAYS, self.account, self.container))
+        self.assertIsNone(self.refusal(ALWAYS, options=self.strict))
+
+    def test_no_rules_pass(self):
+        self.assertIsNone(self.refusal(OUTSIDE))
+        self.assertIsNone(self.refusal(None))
+
+    def test_no_rules_with_deny_without_rules(self):
+        self.assertEqual(decision.NO_RULES,
+                         self.refusal(OUTSIDE, options=self.strict))
+        # An account request is not closed by it.
+        self.assertIsNone(self.refusal(OUTSIDE, options=self.strict,
+                                       in_container=False))
+
+    def test_account_rules_only(self):
+        self.assertIsNone(self.refusal(IN_ACCOUNT, self.account))
+        self.assertEqual(decision.ACCOUNT,
+                         self.refusal(OUTSIDE, self.account))
+
+    def test_container_rules_only(self):
+        self.assertIsNone(self.refusal(IN_CONTAINER, None, self.container))
+        self.assertEqual(decision.CONTAINER,
+                         self.refusal(IN_ACCOUNT, None, self.container))
+
+    def test_both_levels_must_list_the_client(self):
+        self.assertIsNone(self.refusal(IN_BOTH, self.account,
+                                       self.container))
+        # Listed by the container only (192.0.2.9), or the account only.
+        self.assertEqual(decision.ACCOUNT, self.refusal(
+            '192.0.2.9', self.account, self.container))
+        self.assertEqual(decision.CONTAINER, self.refusal(
+            IN_ACCOUNT, self.account, self.container))
+
+    def test_unknown_client_refused_where_there_are_rules(self):
+        self.assertEqual(decision.ACCOUNT,
+                         self.refusal(None, self.account))
+        self.assertEqual(decision.CONTAINER,
+                         self.refusal(None, None, self.container))
+
+    def test_rules_that_list_nothing_valid_admit_nobody(self):
+        self.assertEqual(decision.CONTAINER, self.refusal(
+            IN_BOTH, None, addresses.NetworkSet()))
+
+    def test_levels_inside_a_refusing_level_are_never_read(self):
+        read = []
+
+        def levels():
+            read.append(decision.ACCOUNT)
+            yield decision.ACCOUNT, self.account
+            read.append(decision.CONTAINER)
+            raise AssertionError('the container level was read')
+
+        self.assertEqual(decision.ACCOUNT, decision.refusal(
+            ip(OUTSIDE), levels(), self.options))
+        self.assertEqual([decision.ACCOUNT], read)
+        # Positive control: an admitted client reads on.
+        self.assertRaises(AssertionError, decision.refusal,
+                          ip(IN_ACCOUNT), levels(), self.options)
+
+    def test_always_allow_reads_no_level(self):
+        def levels():
+            raise AssertionError('a level was read')
+            yield  # a generator
+
+        self.assertIsNone(decision.refusal(ip(ALWAYS), levels(),
+                                           self.options))
+
+    def test_a_further_container_level_narrows_too(self):
+        levels = [(decision.ACCOUNT, self.account),
+                  (decision.CONTAINER, self.container),
+                  ('container archive', networks('192.0.2.1'))]
+        self.assertIsNone(decision.refusal(ip(IN_BOTH), levels,
+                                           self.options))
+        self.assertEqual('container archive', decision.refusal(
+            ip(IN_CONTAINER), levels, self.options))

@@ -1,0 +1,172 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The one cache of compiled rules."""
+
+import ipaddress
+
+import testtools
+
+from openstack_ext.swift import rule_cache
+
+ip = ipaddress.ip_address
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def reading(values, reads=None):
+    """A ``read_values`` that answers *values*, counting its calls."""
+    def read_values():
+        if reads is not None:
+            reads.append(values)
+        return values
+    return read_values
+
+
+class TestCompiled(testtools.TestCase):
+
+    def test_compiled_once_by_values_bad_entries_named(self):
+        cache = rule_cache.RuleCache()
+        values = ('192.0.2.0/24, nonsense', '2001:db8::/32')
+        compiled = cache.rules('container/a/c', reading(values))
+        # Another holder with equal values (new strings): the same set.
+        again = cache.rules('container/a/d', reading(tuple(
+            ''.join(v) for v in values)))
+        self.assertIs(compiled, again)
+        self.assertEqual(('nonsense',), compiled.bad)
+        self.assertIn(ip('192.0.2.7'), compiled.networks)
+        self.assertNotIn(ip('198.51.100.1'), compiled.networks)
+
+    def test_changed_values_are_a_new_set(self):
+        cache = rule_cache.RuleCache()
+        first = cache.rules('h', reading(('192.0.2.1',)))
+        second = cache.rules('h', reading(('192.0.2.2',)))
+        self.assertNotIn(ip('192.0.2.1'), second.networks)
+        self.assertIn(ip('192.0.2.1'), first.networks)
+
+    def test_no_rules_and_gone(self):
+        cache = rule_cache.RuleCache()
+        self.assertIs(rule_cache.NO_RULES, cache.rules('h', reading(())))
+        self.assertIsNone(cache.rules('h', reading(None)))
+        self.assertEqual(0, len(cache))
+
+    def test_nothing_valid_still_rules(self):
+        compiled = rule_cache.RuleCache().rules('h', reading(('junk',)))
+        self.assertIsNotNone(compiled.networks)
+        self.assertNotIn(ip('192.0.2.1'), compiled.networks)
+
+    def test_bounded_by_networks_least_recently_used_first(self):
+        cache = rule_cache.RuleCache(budget=10)
+        big = ('192.0.2.1, 192.0.2.2, 192.0.2.3',)     # weighs 4
+        small = ('198.51.100.1, 198.51.100.2',)        # weighs 3
+        first = cache.rules('a', reading(big))
+        second = cache.rules('b', reading(small))
+        self.assertIs(first, cache.rules('a', reading(big)))
+        cache.rules('c', reading(('203.0.113.1, 203.0.113.2, '
+                                  '203.0.113.3',)))    # 11 > 10
+        self.assertEqual(2, len(cache))
+        self.assertLessEqual(cache.held, cache.budget)
+        # The least recently used (small) went; big was used again.
+        self.assertIs(first, cache.rules('a', reading(big)))
+        self.assertIsNot(second, cache.rules('b', reading(small)))
+
+    def test_a_set_over_the_budget_is_still_answered(self):
+        cache = rule_cache.RuleCache(budget=2)
+        cache.rules('a', reading(('192.0.2.1',)))
+        compiled = cache.rules('b', reading(('10.0.0.0/8, 172.16.0.0/12, '
+                                             '::1',)))
+        self.assertEqual((3, ()), (len(compiled.networks), compiled.bad))
+        self.assertEqual(1, len(cache))
+
+    def test_values_read_every_time_without_rules_cache_time(self):
+        cache = rule_cache.RuleCache()
+        reads = []
+        for _ in range(3):
+            cache.rules('h', reading(('192.0.2.1',), reads))
+        self.assertEqual(3, len(reads))
+
+
+class TestKeptByHolder(testtools.TestCase):
+    """``rules_cache_time``: per holder, for a while, bounded."""
+
+    def setUp(self):
+        super(TestKeptByHolder, self).setUp()
+        self.clock = Clock()
+        self.cache = rule_cache.RuleCache(10, budget=10, clock=self.clock)
+        self.reads = []
+
+    def read(self, holder, values=('192.0.2.0/24',)):
+        return self.cache.rules(holder, reading(values, self.reads))
+
+    def test_kept_for_the_time_given(self):
+        compiled = self.read('c')
+        self.read('a', ())  # no rule: kept too
+        self.clock.now += 9.9
+        self.assertIs(compiled, self.read('c', ('10.0.0.0/8',)))
+        self.assertIs(rule_cache.NO_RULES, self.read('a', ('10.0.0.0/8',)))
+        self.assertEqual(2, len(self.reads))
+        self.clock.now += 0.1
+        self.assertIn(ip('10.1.1.1'), self.read('c', ('10.0.0.0/8',))
+                      .networks)
+        self.assertEqual(3, len(self.reads))
+
+    def test_an_info_in_hand_is_read_and_kept(self):
+        self.read('c')
+        fresh = self.cache.rules('c', reading(('10.0.0.0/8',), self.reads),
+                                 in_hand=True)
+        self.assertIn(ip('10.1.1.1'), fresh.networks)
+        # What it said is what is kept now.
+        self.assertIs(fresh, self.read('c', ('192.0.2.0/24',)))
+        self.assertEqual(2, len(self.reads))
+
+    def test_gone_is_not_kept(self):
+        self.assertIsNone(self.read('g', None))
+        self.assertIsNone(self.read('g', None))
+        self.assertEqual(2, len(self.reads))
+
+    def test_a_write_here_forgets_and_refuses_older_reads(self):
+        self.read('a')
+        self.clock.now += 1
+        self.cache.forget('a')
+        self.read('a', ('10.0.0.0/8',))
+        self.assertEqual(2, len(self.reads))  # read anew after the write
+
+        # A read that began before the write ended is not kept.
+        def racing():
+            self.clock.now += 0.5
+            self.cache.forget('b')  # the write ends meanwhile
+            return ('192.0.2.9',)
+        self.cache.rules('b', racing)
+        self.read('b', ('10.0.0.0/8',))
+        self.assertEqual(3, len(self.reads))  # not served from the race
+
+    def test_bounded_by_networks(self):
+        big = ('10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4',)  # weighs 5
+        for name in ('a', 'b', 'c'):
+            self.read(name, big)
+        self.assertLessEqual(self.cache.kept_weight, self.cache.budget)
+        self.read('c', big)
+        self.assertEqual(3, len(self.reads))  # c still kept
+        self.read('a', big)
+        self.assertEqual(4, len(self.reads))  # the oldest went
+
+    def test_writes_remembered_only_as_long_as_they_matter(self):
+        for number in range(50):
+            self.cache.forget('AUTH_%d' % number)
+            self.clock.now += 1
+        self.assertLessEqual(len(self.cache._written), 11)
