@@ -19,7 +19,7 @@ request carries a ``swift.infocache`` holding the account and container
 info dicts, shaped by Swift's own ``headers_to_*_info`` with the rules in
 sysmeta, so ``get_account_info``/``get_container_info`` answer from the
 per-request cache as in a real proxy after its first lookup; the compiled
-rules are in ``compile_rules``' cache (the "cached" case).
+rules are in the filter's ``RuleCache`` (the "cached" case).
 
 For 1, 10, 100 and 1,000 rules (mixed IPv4/IPv6 networks of many prefix
 lengths, packed into values of at most 256 characters as a proxy would
@@ -31,9 +31,11 @@ store them) it prints, in µs per request:
 * ``match``: the decision proper, as ``check`` makes it: the compiled
   rules fetched from their cache (key: the rule values) and the client
   looked up in them;
-* ``rules+match``: ``rules(env)`` (reading both info dicts through Swift's
+* ``match(no cache)``: the same with the values parsed anew, as without
+  the filter's rule cache (the gain that keeps the cache);
+* ``rules+match``: the levels read (both info dicts through Swift's
   ``get_*_info``, collecting the values, cache hit) + ``refusal()``;
-* ``check``: ``IPWhitelistMiddleware.check()`` for an allowed client;
+* ``check``: ``Judge.judge()`` for an allowed client;
 * ``check(denied)``: the same for a client no rule covers (every prefix
   length probed), ``check(always)``: a client in always_allow;
 * ``swift get_*_info``: Swift's two info lookups alone (part of ``check``);
@@ -52,7 +54,9 @@ from swift.common import swob
 from swift.proxy.controllers import base as proxy_base
 
 from benchmarks import common
+from openstack_ext.swift import decision
 from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
 
 ACCOUNT, CONTAINER = 'AUTH_bench', 'c'
@@ -165,34 +169,45 @@ def measure(count, number, repeat):
 
     env = make_env(ALLOWED, cache)
     req = swob.Request(env)
+    target = rule_reader.target(req.path_info)
     client = mw.client_address(env)
-    compiled = rules.compile_rules(tuple(sorted(values)))[0]
+
+    def check(req, client):
+        return mw.judge.judge(req, target, client)
+
+    def compiled_rules(values):
+        return mw.cache.rules('bench', lambda: tuple(values)).networks
+    compiled = compiled_rules(values)
     assert len(compiled) == count, (len(compiled), count)
-    assert mw.check(req, client) is None
+    assert check(req, client) is None
     results['lookup'] = common.per_call_us(
         lambda: client in compiled, number, repeat)
     denied = mw.client_address(make_env(DENIED, cache))
     results['lookup(denied)'] = common.per_call_us(
         lambda: denied in compiled, number, repeat)
     results['match'] = common.per_call_us(
-        lambda: client in rules.compile_rules(tuple(values))[0],
+        lambda: client in compiled_rules(values),
         number, repeat)
+    # The same without RuleCache: the values parsed for every request.
+    results['match(no cache)'] = common.per_call_us(
+        lambda: client in rules.parse_values(tuple(values))[0],
+        max(1, number // 50), repeat)
     results['rules+match'] = common.per_call_us(
-        lambda: ip_whitelist.refusal(client, *mw.rules(env),
-                                     options=mw.options) is None,
+        lambda: decision.refusal(client, mw.judge.reader.levels(req, target),
+                                 mw.options) is None,
         number, repeat)
     results['check'] = common.per_call_us(
-        lambda: mw.check(req, client), number, repeat)
+        lambda: check(req, client), number, repeat)
 
     denied_req = swob.Request(make_env(DENIED, cache))
-    assert mw.check(denied_req, denied).status_int == 403
+    assert check(denied_req, denied).status == 403
     results['check(denied)'] = common.per_call_us(
-        lambda: mw.check(denied_req, denied), number, repeat)
+        lambda: check(denied_req, denied), number, repeat)
     always_env = make_env(ALWAYS, cache)
     always_req = swob.Request(always_env)
     always = mw.client_address(always_env)
     results['check(always)'] = common.per_call_us(
-        lambda: mw.check(always_req, always), number, repeat)
+        lambda: check(always_req, always), number, repeat)
 
     def swift_info():
         proxy_base.get_account_info(env, downstream, swift_source='IPW')
@@ -263,8 +278,8 @@ def main():
     print('timing: %d calls x %d runs per figure; µs per call, '
           'median (min); columns: rule count (rule values)' % (
               args.number, args.repeat))
-    columns = ('lookup', 'lookup(denied)', 'match', 'rules+match', 'check',
-               'check(denied)',
+    columns = ('lookup', 'lookup(denied)', 'match', 'match(no cache)',
+               'rules+match', 'check', 'check(denied)',
                'check(always)', 'swift get_*_info', '__call__',
                'pass-through')
     summary = {}
@@ -290,6 +305,10 @@ def main():
         print('  %-15s at %d rules: %6.2f µs; %d/%d rules ratio %.2f' % (
             name, RULE_COUNTS[-1], top[name][1], RULE_COUNTS[-1],
             RULE_COUNTS[0], top[name][1] / low[name][1]))
+    print('the rule cache: match without it / with it, at %s rules: %s' % (
+        ' / '.join(str(n) for n in RULE_COUNTS), ' / '.join(
+            '%.0f x' % (summary[n]['match(no cache)'][1] /
+                        summary[n]['match'][1]) for n in RULE_COUNTS)))
     decision = top['match'][1]
     print('target: decision (match: cached rules + lookup) <= 5 µs at 1,000 '
           'rules: %.2f µs -> %s' % (decision,
