@@ -176,7 +176,8 @@ def measure(count, number, repeat):
         return mw.judge.judge(req, target, client)
 
     def compiled_rules(values):
-        return mw.cache.rules('bench', lambda: tuple(values)).networks
+        return mw.cache.rules('bench', lambda: rules.Stored(
+            tuple(values), rules.ENFORCE)).networks
     compiled = compiled_rules(values)
     assert len(compiled) == count, (len(compiled), count)
     assert check(req, client) is None
@@ -193,8 +194,8 @@ def measure(count, number, repeat):
         lambda: client in rules.parse_values(tuple(values))[0],
         max(1, number // 50), repeat)
     results['rules+match'] = common.per_call_us(
-        lambda: decision.refusal(client, mw.judge.reader.levels(req, target),
-                                 mw.options) is None,
+        lambda: decision.decide(client, mw.judge.reader.levels(req, target),
+                                mw.options).refused_by is None,
         number, repeat)
     results['check'] = common.per_call_us(
         lambda: check(req, client), number, repeat)

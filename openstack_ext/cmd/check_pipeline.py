@@ -63,7 +63,8 @@ exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
 only an error), 2 usage error."""
 
 KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
-                 'deny_without_rules', 'max_rules', 'rules_cache_time')
+                 'deny_without_rules', 'mode', 'max_rules',
+                 'rules_cache_time')
 FALSE_VALUES = ('0', 'no', 'n', 'false', 'f', 'off')
 
 
@@ -142,6 +143,9 @@ def _check_options(rep, options, local):
     rep.field('  deny_without_rules', '%s%s' % (
         str(strict).lower(),
         ' (a container without rules is closed)' if strict else ''), 22)
+    rep.field('  mode', '%s%s' % (config.options.mode, (
+        ' (nothing is enforced: would-be denials are logged)'
+        if config.options.mode == 'audit' else '')), 22)
     rep.field('  max_rules', '%d networks per account or container'
               % config.max_rules, 22)
     kept = config.rules_cache_time

@@ -14,7 +14,7 @@
 
 The verdict is the middleware's own (``rules.parse_values`` and the
 metadata limits it applies to a rule write, and for a client the
-decision itself, ``decision.refusal``); the per-entry detail comes
+decision itself, ``decision.decide``); the per-entry detail comes
 from :func:`openstack_ext.addresses.parse_network`, which it calls, so the
 messages are the ones the parser raises.
 """
@@ -56,7 +56,8 @@ _NAMED = re.compile(r'(?:x-(?:container|account)-meta-)?(allow-[^:\s]*)'
 _HEADER_PREFIX = 'x-container-meta-'
 # The verdict on the rules alone: always_allow is the proxy's.
 _NOBODY_ALWAYS_ALLOWED = decision.Options(
-    always_allow=addresses.NetworkSet(), deny_without_rules=False)
+    always_allow=addresses.NetworkSet(), deny_without_rules=False,
+    mode=decision.ENFORCE)
 
 
 def _client(text):
@@ -208,10 +209,10 @@ def check_one(rep, text, clients, account=None):
         covering = [network for network in parsed if client in network]
         verdict = 'covered by %s' % max(
             covering, key=lambda n: n.prefixlen) if covering else 'NOT covered'
-        if covering and decision.refusal(
-                client, [(decision.ACCOUNT, account),
-                         (decision.CONTAINER, networks)],
-                _NOBODY_ALWAYS_ALLOWED) == decision.ACCOUNT:
+        if covering and decision.decide(
+                client, [(decision.ACCOUNT, account, decision.ENFORCE),
+                         (decision.CONTAINER, networks, decision.ENFORCE)],
+                _NOBODY_ALWAYS_ALLOWED).refused_by == decision.ACCOUNT:
             verdict += ', but refused: outside the account\'s rules'
         rep.line('client %s: %s' % (client, verdict), 2)
 

@@ -24,6 +24,7 @@ from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
 from openstack_ext.cmd import report
+from openstack_ext.cmd import rules
 from openstack_ext.cmd import stamp_servers
 
 DESCRIPTION = """\
@@ -36,6 +37,9 @@ Ask what openstack-ext would do, before you deploy a change:
                         it covers
   stamp-servers         record a signed IP pool for Nova servers created
                         before ip_pool_stamp (and after a secret rotation)
+  rules                 show or repair an account's or container's allow-*
+                        rules and mode, without a token (Swift's internal
+                        client)
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -51,7 +55,8 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
-    for verb in (explain_pool, check_pipeline, check_rule, stamp_servers):
+    for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
+                 rules):
         verb.add_parser(subparsers)
     return parser
 

@@ -26,6 +26,7 @@ from swift.common import utils
 from openstack_ext import addresses
 from openstack_ext.swift import decision
 from openstack_ext.swift.local_addresses import local_addresses
+from openstack_ext.swift import rules
 
 # Networks one account or container may list: bounds what a request for it
 # costs (parsing 1,000 networks takes ~11 ms, once per rule set and proxy).
@@ -44,7 +45,8 @@ def parse(conf):
         options=decision.Options(
             always_allow=_networks(conf, 'always_allow', 'auto'),
             deny_without_rules=utils.config_true_value(
-                conf.get('deny_without_rules', 'false'))),
+                conf.get('deny_without_rules', 'false')),
+            mode=mode(conf)),
         deny_message=conf.get('deny_message', 'IP Denied'),
         trusted_proxies=_networks(conf, 'trusted_proxies', ''),
         max_rules=max_rules(conf),
@@ -65,6 +67,15 @@ def _networks(conf, option, default):
             raise ValueError('ip_whitelist: invalid %s value: %s'
                              % (option, error))
     return addresses.NetworkSet(networks)
+
+
+def mode(conf):
+    """``enforce`` (the default) or ``audit``: see decision.decide."""
+    text = conf.get('mode', rules.ENFORCE)
+    if text.strip().lower() not in rules.MODES:
+        raise ValueError('ip_whitelist: invalid mode value: %r (enforce or '
+                         'audit)' % (text,))
+    return text.strip().lower()
 
 
 def max_rules(conf):

@@ -12,9 +12,10 @@
 
 """The ip_whitelist decision: may this client reach this account or container?
 
-The one place that knows ``always_allow`` and the levels of rules. A pure
-function of its arguments: the middleware calls it for every request and
-subrequest it judges, ``openstack-ext check-rule`` for the clients it is
+The one place that knows ``always_allow``, the levels of rules and their
+modes. A pure function of its arguments: the middleware calls it for
+every request and subrequest it judges (and for the perimeter a rule
+write would leave), ``openstack-ext check-rule`` for the clients it is
 given, and the tests against their own model. Reading the rules is
 :mod:`openstack_ext.swift.rule_reader`'s job.
 
@@ -24,6 +25,10 @@ container's rules narrow within them (and a container that a write also
 reaches, such as a versions archive, is one more level). A level without
 rules imposes nothing. When no level has a rule, a container or object
 request is refused only with ``deny_without_rules``.
+
+Each level enforces or audits its own rules (its holder's mode); the
+proxy's ``mode = audit`` audits them all. A level in audit that would
+refuse the client lets it through: the verdict names it, for the log.
 """
 
 import collections
@@ -34,9 +39,27 @@ import collections
 ACCOUNT = 'account'
 CONTAINER = 'container'
 NO_RULES = 'none'
+ENFORCE, AUDIT = 'enforce', 'audit'  # as rules.MODES
 
-#: ``always_allow``: a NetworkSet; ``deny_without_rules``: a bool.
-Options = collections.namedtuple('Options', 'always_allow deny_without_rules')
+#: ``always_allow``: a NetworkSet; ``deny_without_rules``: a bool;
+#: ``mode``: the proxy's, ENFORCE or AUDIT.
+Options = collections.namedtuple('Options',
+                                 'always_allow deny_without_rules mode')
+
+
+class Verdict(collections.namedtuple('Verdict', 'refused_by audited')):
+    """What was decided.
+
+    ``refused_by``: the label of the level (or :data:`NO_RULES`) whose
+    enforced rules refuse the client, ``None`` when it passes.
+    ``audited``: the labels of the levels in audit that would have
+    refused it.
+    """
+
+    __slots__ = ()
+
+
+PASSES = Verdict(None, ())
 
 
 def always_allowed(client, options):
@@ -44,32 +67,36 @@ def always_allowed(client, options):
     return client is not None and client in options.always_allow
 
 
-def refusal(client, levels, options, container=True):
-    """What refuses *client*, or ``None`` when it passes.
+def decide(client, levels, options, container=True):
+    """The :class:`Verdict` on *client*.
 
     :param client: the client's address, normalised; ``None`` when it is
         unknown (it then passes only where no level has rules).
-    :param levels: ``(label, networks)`` pairs, outermost first: the
-        account's, then the container's (then any other container the
-        request reaches). *networks* is a ``NetworkSet``, or ``None`` when
-        that level has no rule. Iterated lazily and only as far as needed:
-        once a level refuses, the levels inside it are never read, so what
+    :param levels: ``(label, networks, mode)`` of each level, outermost
+        first: the account's, then the container's (then any other
+        container the request reaches). *networks* is a ``NetworkSet``,
+        or ``None`` when that level has no rule; *mode* is the holder's,
+        ENFORCE or AUDIT. Iterated lazily and only as far as needed: once
+        a level refuses, the levels inside it are never read, so what
         they hold (or whether they exist) cannot change the answer.
     :param options: :class:`Options`.
     :param container: ``False`` for a request on the account itself, which
         ``deny_without_rules`` does not close.
-    :returns: the label of the first level whose rules do not list the
-        client, :data:`NO_RULES`, or ``None``.
     """
     if always_allowed(client, options):
-        return None
-    ruled = False
-    for label, networks in levels:
+        return PASSES
+    audit_all = options.mode == AUDIT
+    ruled, audited = False, []
+    for label, networks, mode in levels:
         if networks is None:
             continue
         ruled = True
         if client is None or client not in networks:
-            return label
+            if not audit_all and mode != AUDIT:
+                return Verdict(label, tuple(audited))
+            audited.append(label)
     if not ruled and container and options.deny_without_rules:
-        return NO_RULES
-    return None
+        if not audit_all:
+            return Verdict(NO_RULES, ())
+        audited.append(NO_RULES)
+    return Verdict(None, tuple(audited)) if audited else PASSES

@@ -50,6 +50,20 @@ any other route; the owner sees them back as ``X-Container-Meta-Allow-*``
 left by the guide's 2013 middleware still counts, so upgrading keeps old
 containers protected; the owner's next write of that rule moves it.
 
+The owner may also set a holder's mode, ``enforce`` (the default) or
+``audit`` (see `Modes`_), under the same checks as a rule::
+
+    swift post --header "X-Container-Meta-Ip-Whitelist-Mode: audit" mycont
+    swift post --header "X-Account-Meta-Ip-Whitelist-Mode: enforce"
+
+An owner's write that would leave the writer's own address outside the
+perimeter that results (the account's and the container's rules
+together) is refused ``409`` naming the address, unless it carries
+``X-Ip-Whitelist-Confirm-Lockout: yes``; an ``always_allow`` client is
+never refused for it. An owner locked out all the same is let back in by
+the operator, without a token: ``openstack-ext rules`` reads and repairs
+rules and modes through Swift's internal client.
+
 --------
 Decision
 --------
@@ -138,6 +152,8 @@ always_allow       auto      Addresses and networks always allowed.
                              addresses plus 127.0.0.1 and ::1 (not the rest
                              of 127.0.0.0/8); combine: ``auto, 192.0.2.0/24``.
                              Empty: nobody is always allowed.
+mode               enforce   ``audit``: every level's rules are audited, not
+                             enforced (see `Modes`_).
 trusted_proxies    (none)    Load balancers / TLS terminators whose
                              ``X-Forwarded-For`` is believed.
 deny_without_rules false     ``true``: a container with no rule (and whose
@@ -159,10 +175,11 @@ rules_cache_time   0         Seconds each proxy process keeps the compiled
                              later (see `Changes`_).
 ================== ========= ==============================================
 
-A bad address or network in ``always_allow`` or ``trusted_proxies``, or a
-``max_rules`` that is not a whole number of at least 1, or a
-``rules_cache_time`` that is not a number of seconds (0 or more), stops
-the proxy at start with the option and the value named.
+A bad address or network in ``always_allow`` or ``trusted_proxies``, a
+``mode`` other than ``enforce`` or ``audit``, a ``max_rules`` that is not
+a whole number of at least 1, or a ``rules_cache_time`` that is not a
+number of seconds (0 or more), stops the proxy at start with the option
+and the value named.
 
 The filter goes after the auth middleware (and after tempurl and s3api,
 which sit before auth): auth sets ``swift.authorize``, which the filter
@@ -187,8 +204,24 @@ at start::
     # always_allow = auto
     # trusted_proxies = 192.0.2.10
     # deny_without_rules = false
+    # mode = enforce
     # max_rules = 1000
     # rules_cache_time = 0
+
+-----
+Modes
+-----
+
+Each level (the account's rules, a container's) enforces or audits its
+own rules, as its holder's mode says; ``mode = audit`` in the filter's
+section audits every level of the proxy. A request that rules in audit
+would refuse is let through, logged once at warning level (``audit: IP
+... would be denied access to Account=... Container=... (<level> rules,
+in audit): <method> <path>``) and counted as ``ip_whitelist.audited``,
+apart from real denials; a level that enforces still refuses. Rules that
+cannot be read still answer ``503``. To roll out a rule: set the
+holder's mode to ``audit``, write the rule, read the log for would-be
+denials of clients that must keep their access, then set ``enforce``.
 
 -------
 Changes
@@ -219,7 +252,9 @@ apart is listed in the project's Limits page.
 
 Each denial is logged at info level (client, account, container) and
 counted as the ``ip_whitelist.denied`` metric; unreadable rules count as
-``ip_whitelist.unavailable``.
+``ip_whitelist.unavailable``. Every change of the rules, and every
+refused attempt, is logged with who made it, from where, and the old and
+the new values (:mod:`openstack_ext.swift.trail`).
 """
 
 import logging
@@ -234,6 +269,7 @@ from openstack_ext.swift import judge
 from openstack_ext.swift import owner
 from openstack_ext.swift import pipeline
 from openstack_ext.swift import rule_cache
+from openstack_ext.swift import rule_headers
 from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
 
@@ -316,74 +352,27 @@ class IPWhitelistMiddleware(object):
         else:
             refusal = self.judge.judge(req, target, client)
             if refusal is not None:
+                self.owner.refused(req, target, client, 'outside the rules')
                 return refusal.response(req)(env, start_response)
-            malformed = self.owner.malformed(req, target)
+            malformed = self.owner.malformed(req, target, client)
             if malformed is not None:
                 return malformed(env, start_response)
         env['swift.authorize'] = judgment
-        return self._answer(req, target, judgment, start_response)
-
-    def _answer(self, req, target, judgment, start_response):
-        """The app's answer, once *judgment* has been made.
-
-        A response started before the client's own request is judged is
-        held until it is. A refusal (of the request, or of a subrequest
-        whose answer a middleware returns as its own) goes out as the
-        filter's own, built afresh, whatever was made of the one handed
-        to the app (the proxy's CORS handling decorates it).
-        """
-        env = req.environ
-        show_rules = req.method in ('GET', 'HEAD') and \
-            owner.holder_kind(target) is not None
-        held, fresh = [], []
-
-        def judged_start_response(status, headers, exc_info=None):
-            if judgment.pending or judgment.refused is not None:
-                held[:] = [(status, headers, exc_info)]
-                return None  # as Swift's WSGIContext: no write()
-            refused = judgment.subrequest_refused
-            if refused is not None and status[:3] == str(refused.status):
-                fresh.append(refused.response(req)(env, start_response))
-                return None
-            if show_rules and env.get('swift_owner'):
-                headers = list(headers) + owner.shown_rules(headers)
-            return start_response(status, headers, exc_info)
-
-        app_iter = self.app(env, judged_start_response)
-        # Still pending: answered without the question, by the proxy
-        # before its controller or by a middleware to the right.
-        if judgment.settle() is not None:
-            utils.close_if_possible(app_iter)
-            return judgment.refused.response(req)(env, start_response)
-        if held:  # started before it was judged, and admitted since
-            judged_start_response(*held[0])
-        if req.method in rule_reader.WRITE_METHODS:
-            kind = owner.holder_kind(target)
-            if kind is not None:
-                # The write reached the backends and Swift's info cache was
-                # cleared: read the holder's rules anew from now on.
-                self.cache.forget(rule_reader.holder_key(
-                    target.account,
-                    target.container if kind == 'container' else None))
-        if fresh:  # started as a subrequest's refusal
-            utils.close_if_possible(app_iter)
-            return fresh[0]
-        if judgment.subrequest_refused is not None:
-            return _fresh_if_refused(app_iter, fresh)  # may start so
+        app_iter = judgment.answer(self.app, req, start_response)
+        self._forget_written(req, target)
         return app_iter
 
+    def _forget_written(self, req, target):
+        """After a write on an account or container, read its rules anew.
 
-def _fresh_if_refused(app_iter, fresh):
-    """*app_iter*, or the refusal in *fresh* if it starts as one."""
-    try:
-        for chunk in app_iter:
-            if fresh:
-                break
-            yield chunk
-    finally:
-        utils.close_if_possible(app_iter)
-    if fresh:
-        yield from fresh[0]
+        The write reached the backends and Swift's info cache was cleared:
+        this process reads the change from now on.
+        """
+        kind = rule_headers.holder_kind(target)
+        if kind is not None and req.method in rule_reader.WRITE_METHODS:
+            self.cache.forget(rule_reader.holder_key(
+                target.account,
+                target.container if kind == 'container' else None))
 
 
 def filter_factory(global_conf, **local_conf):

@@ -15,7 +15,7 @@
 :meth:`Judge.judge` is the one place a request is judged: the path's
 rules, read level by level by
 :class:`~openstack_ext.swift.rule_reader.RuleReader`, go to
-:func:`~openstack_ext.swift.decision.refusal`; what refuses is logged,
+:func:`~openstack_ext.swift.decision.decide`; what refuses is logged,
 counted and answered with a :class:`Refusal`. :class:`Judgment` is the
 ``swift.authorize`` of one client request: it judges the subrequests
 made for it, and the request itself when it was left to the proxy's
@@ -26,9 +26,12 @@ import collections
 
 from swift.common import constraints
 from swift.common import swob
+from swift.common import utils
 
 from openstack_ext.swift import decision
+from openstack_ext.swift import rule_headers
 from openstack_ext.swift import rule_reader
+from openstack_ext.swift import trail
 
 
 class Refusal(collections.namedtuple('Refusal', 'status body')):
@@ -109,7 +112,7 @@ class Judge(object):
         if self.misplaced:
             return MISPLACED
         try:
-            refused_by = decision.refusal(
+            verdict = decision.decide(
                 client, self.reader.levels(req, target, bool(target.obj)),
                 self.options, container=bool(target.container))
         except rule_reader.NoRulesHolder as gone:
@@ -122,10 +125,19 @@ class Judge(object):
                               target.account, target.container, error)
             self.logger.increment('unavailable')
             return UNAVAILABLE
+        refused_by = verdict.refused_by
         if self.debug:
             self.logger.debug('ip_whitelist: %s %s from %s: %s', req.method,
                               req.path, client, 'refused by the %s rules'
                               % refused_by if refused_by else 'admitted')
+        for level in verdict.audited:
+            # Audit: what enforcing would refuse, once per request.
+            self.logger.warning(
+                'ip_whitelist: audit: IP %s would be denied access to '
+                'Account=%s Container=%s (%s rules, in audit): %s %s',
+                client, target.account, target.container, level,
+                req.method, req.path)
+            self.logger.increment('audited')
         if refused_by is None:
             return None
         self.logger.info('ip_whitelist: IP %s denied access to Account=%s '
@@ -147,7 +159,7 @@ class Judgment(object):
 
     __slots__ = ('judge', 'owner', 'client', 'env', 'path', 'method',
                  'target', 'authorize', 'pending', 'refused',
-                 'subrequest_refused')
+                 'subrequest_refused', 'changes')
 
     def __init__(self, judge, owner, client, env, target, authorize):
         self.judge = judge
@@ -161,6 +173,7 @@ class Judgment(object):
         self.pending = False
         self.refused = None  # the client's own request's Refusal
         self.subrequest_refused = None  # the last subrequest's Refusal
+        self.changes = []  # trail.Change of the client's own request
 
     def __call__(self, req):
         env = req.environ
@@ -175,8 +188,13 @@ class Judgment(object):
         if refusal is not None:
             return refusal.response(req)
         denial = self.authorize(req) if self.authorize is not None else None
+        if denial is not None and env is self.env:
+            self.owner.refused(req, target, self.client,
+                               'refused by auth (%s)' % denial.status)
         if denial is None:
-            denial = self.owner.denial(req, target, self.client)
+            denial, change = self.owner.denial(req, target, self.client)
+            if change is not None and env is self.env:
+                self.changes.append(change)  # logged when the answer starts
         return denial
 
     def settle(self, req=None):
@@ -194,3 +212,62 @@ class Judgment(object):
                                         REQUEST_METHOD=self.method))
             self.refused = self.judge.judge(req, self.target, self.client)
         return self.refused
+
+    def answer(self, app, req, start_response):
+        """*app*'s answer to the client's request, once it is judged.
+
+        A response started before the request is judged is held until it
+        is. A refusal (of the request, or of a subrequest whose answer a
+        middleware returns as its own) goes out as the filter's own,
+        built afresh, whatever was made of the one handed to the app (the
+        proxy's CORS handling decorates it). The owner sees stored rules
+        under their ``Meta`` names; the changes the request makes to the
+        rules are logged when its answer starts.
+        """
+        env = req.environ
+        show_rules = req.method in ('GET', 'HEAD') and \
+            rule_headers.holder_kind(self.target) is not None
+        held, fresh = [], []
+
+        def judged_start_response(status, headers, exc_info=None):
+            if self.pending or self.refused is not None:
+                held[:] = [(status, headers, exc_info)]
+                return None  # as Swift's WSGIContext: no write()
+            refused = self.subrequest_refused
+            if refused is not None and status[:3] == str(refused.status):
+                fresh.append(refused.response(req)(env, start_response))
+                return None
+            if show_rules and env.get('swift_owner'):
+                headers = list(headers) + rule_headers.shown_rules(headers)
+            for change in self.changes:
+                trail.log_done(self.judge.logger, change, status)
+            del self.changes[:]
+            return start_response(status, headers, exc_info)
+
+        app_iter = app(env, judged_start_response)
+        # Still pending: answered without the question, by the proxy
+        # before its controller or by a middleware to the right.
+        if self.settle() is not None:
+            utils.close_if_possible(app_iter)
+            return self.refused.response(req)(env, start_response)
+        if held:  # started before it was judged, and admitted since
+            judged_start_response(*held[0])
+        if fresh:  # started as a subrequest's refusal
+            utils.close_if_possible(app_iter)
+            return fresh[0]
+        if self.subrequest_refused is not None:
+            return _fresh_if_refused(app_iter, fresh)  # may start so
+        return app_iter
+
+
+def _fresh_if_refused(app_iter, fresh):
+    """*app_iter*, or the refusal in *fresh* if it starts as one."""
+    try:
+        for chunk in app_iter:
+            if fresh:
+                break
+            yield chunk
+    finally:
+        utils.close_if_possible(app_iter)
+    if fresh:
+        yield from fresh[0]

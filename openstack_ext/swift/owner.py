@@ -12,164 +12,25 @@
 
 """The owner's rights over ip_whitelist rules.
 
-Owners write rules as ``X-Container-Meta-Allow-<name>`` or
-``X-Account-Meta-Allow-<name>`` (an empty value, or
-``X-Remove-...-Meta-Allow-<name>``, removes one). This module validates
-such a write and moves it to system metadata (which clients cannot write by
-any other route), counts it against ``max_rules``, shows stored rules back
-to the owner under their ``Meta`` names, and (:class:`OwnerGate`) refuses
-what only the owner may do once auth has said who the requester is.
+:class:`OwnerGate` refuses what only the owner may do, once auth has said
+who the requester is: writing or removing rules and modes (within
+``max_rules``, and not locking the writer's own address out without
+confirmation), deleting what holds rules, sending its versions
+elsewhere; and it tells the change trail (:mod:`~openstack_ext.swift.
+trail`) what each accepted or refused act changes. The headers
+themselves are :mod:`openstack_ext.swift.rule_headers`'.
 """
 
-from swift.common import constraints
 from swift.common.http import is_success
 from swift.common.request_helpers import get_sys_meta_prefix
-from swift.common.request_helpers import get_user_meta_prefix
 from swift.common import swob
 from swift.common.wsgi import make_pre_authed_request
 
-from openstack_ext import addresses
 from openstack_ext.swift import decision
+from openstack_ext.swift import rule_headers as headers
 from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
-
-RULE_PREFIX = rules.RULE_PREFIX
-SYSMETA_PREFIX = rules.SYSMETA_PREFIX
-# Rule names one account or container may have. Rules are system metadata,
-# which Swift does not count against max_meta_count, and each is a header
-# of every backend answer about its holder; the proxy reads at most
-# 1.6 x MAX_HEADER_COUNT headers there (swift.common.bufferedhttp), and
-# MAX_HEADER_COUNT of them are the user's metadata and Swift's own. Past
-# that, the holder answers 503 to everybody. Half of MAX_HEADER_COUNT
-# (63 by default) leaves room for Swift's other system metadata.
-MAX_RULE_NAMES = constraints.MAX_HEADER_COUNT // 2
-
-
-def prefixes(kind):
-    """``(meta prefix, sysmeta prefix)`` of the rules of *kind*."""
-    return (get_user_meta_prefix(kind) + RULE_PREFIX,
-            get_sys_meta_prefix(kind) + SYSMETA_PREFIX)
-
-
-def holder_kind(target):
-    """``'account'`` or ``'container'`` when *target* names one, else None.
-
-    :param target: a :data:`rule_reader.Target`, or ``None`` (a path that
-        is not the API's: ``/info``, auth).
-    """
-    if target is None or target.obj:
-        return None
-    return 'container' if target.container else 'account'
-
-
-def writable_kind(req, target):
-    """The :func:`holder_kind` of a ``PUT`` or ``POST``, which may write."""
-    if req.method not in ('PUT', 'POST'):
-        return None
-    return holder_kind(target)
-
-
-def changes_rules(req, target):
-    """Whether *req*, once translated, writes or removes a rule."""
-    kind = writable_kind(req, target)
-    if kind is None:
-        return False
-    sysmeta = prefixes(kind)[1]
-    return any(key.lower().startswith(sysmeta) for key in req.headers)
-
-
-def rule_error(meta, name, key, value):
-    """What is wrong with one rule write, or ``None``."""
-    if not name or len(meta + name) > constraints.MAX_META_NAME_LENGTH:
-        return 'invalid rule name %r' % key
-    if len(value) > constraints.MAX_META_VALUE_LENGTH:
-        return '%s is longer than %d characters' % (
-            key, constraints.MAX_META_VALUE_LENGTH)
-    if value and not addresses.split_list(value):
-        return '%s lists no address' % key  # only separators
-    bad = rules.parse_values((value,))[1]
-    if bad:
-        return 'invalid %s%s rule: %s' % (RULE_PREFIX, name, ', '.join(bad))
-    return None
-
-
-def translate_rule_writes(req, target):
-    """Move ``allow-*`` metadata writes of *req* to sysmeta.
-
-    :returns: the error of the first malformed rule, with nothing of *req*
-        changed, or ``None``.
-    """
-    kind = writable_kind(req, target)
-    if kind is None:
-        return None
-    meta, sysmeta = prefixes(kind)
-    remove = 'x-remove-' + meta[2:]
-    writes = {}
-    for key, value in req.headers.items():
-        lower = key.lower()
-        if lower.startswith(meta):
-            writes[lower[len(meta):]] = (key, value.strip())
-        elif lower.startswith(remove):
-            writes[lower[len(remove):]] = (key, '')
-    error = next(filter(None, (rule_error(meta, name, key, value)
-                               for name, (key, value) in writes.items())),
-                 None)
-    if error:
-        return error
-    for name, (key, value) in writes.items():
-        del req.headers[key]
-        req.headers[sysmeta + name] = value
-        # An empty value deletes the guide-era plain metadata copy.
-        req.headers[meta + name] = ''
-    return None
-
-
-def written_rules(req, kind):
-    """``{name: value}`` of the (translated) rule writes to a *kind*."""
-    sysmeta = prefixes(kind)[1]
-    return {key.lower()[len(sysmeta):]: value
-            for key, value in req.headers.items()
-            if key.lower().startswith(sysmeta)}
-
-
-def count_error(kind, stored, writes, max_rules):
-    """Why a rule write would exceed *max_rules*, or ``None``.
-
-    :param stored: ``{(kind, name): value}`` as :func:`rules.stored_rules`.
-    :param writes: ``{name: value}`` as :func:`written_rules`; an empty
-        value removes the rule.
-
-    A write that does not add to rules already over the limit passes, so
-    that an owner can come back under it; removals always pass. The rule
-    names are bounded too, by :data:`MAX_RULE_NAMES`.
-    """
-    if not any(writes.values()):
-        return None
-    names_before = {name for _kind, name in stored}
-    names_after = {name for name in names_before if name not in writes} | {
-        name for name, value in writes.items() if value}
-    if len(names_after) > max(MAX_RULE_NAMES, len(names_before)):
-        return ('the %s would have %d %s* rules; at most %d are allowed'
-                % (kind, len(names_after), RULE_PREFIX, MAX_RULE_NAMES))
-    before = rules.count_networks(stored.values())
-    after = rules.count_networks(
-        [v for (_kind, name), v in stored.items() if name not in writes]
-        + list(writes.values()))
-    if after <= max_rules or after <= before:
-        return None
-    return ('the %s would list %d networks in its %s* rules; at most %d are '
-            'allowed' % (kind, after, RULE_PREFIX, max_rules))
-
-
-def shown_rules(headers):
-    """Stored rules of response *headers* under their ``Meta`` names."""
-    shown = []
-    for key, value in headers:
-        kind, sep, name = key.lower().partition('-sysmeta-' + SYSMETA_PREFIX)
-        if sep and kind in ('x-container', 'x-account'):
-            shown.append(('%s-meta-%s%s' % (kind, RULE_PREFIX, name), value))
-    return shown
-
+from openstack_ext.swift import trail
 
 # What may change rules or the holders of rules.
 OWNER_METHODS = ('PUT', 'POST', 'DELETE')
@@ -178,8 +39,19 @@ OWNER_METHODS = ('PUT', 'POST', 'DELETE')
 VERSIONS_SYSMETA = get_sys_meta_prefix('container') + 'versions-location'
 
 
+# What lets an owner's write lock its own address out.
+CONFIRM_LOCKOUT = 'X-Ip-Whitelist-Confirm-Lockout'
+
+
 def _answer(status_class, req, body):
     return status_class(request=req, content_type='text/plain', body=body)
+
+
+def _level(label, named):
+    """A level of :func:`decision.decide` from a holder's named values."""
+    values = tuple(v for k, v in named.items() if k != trail.MODE)
+    networks = rules.parse_values(values)[0] if values else None
+    return label, networks, named.get(trail.MODE, rules.ENFORCE)
 
 
 class OwnerGate(object):
@@ -200,25 +72,55 @@ class OwnerGate(object):
         self.max_rules = max_rules
         self.logger = logger
 
-    def malformed(self, req, target):
+    def malformed(self, req, target, client):
         """A ``400`` naming a malformed rule write, else ``None``.
 
         Translates the request's rule writes to system metadata.
         """
-        error = translate_rule_writes(req, target)
+        error = headers.translate_rule_writes(req, target)
         if error is None:
             return None
-        self.logger.info('ip_whitelist: refused %s: %s', req.path, error)
+        self.refused(req, target, client, error)
         return _answer(swob.HTTPBadRequest, req, error)
 
+    def refused(self, req, target, client, why):
+        """Log a refused request that would have written rules or a mode.
+
+        For a request refused before its holder's rules are read (by the
+        perimeter, as malformed, or by auth): what it writes.
+        """
+        kind = headers.writable_kind(req, target)
+        if kind is None:
+            return
+        writes = {rules.RULE_PREFIX + name: value for name, value in
+                  headers.written_rules(req, kind).items()}
+        mode = headers.written_mode(req, kind)
+        if not writes and mode is None:  # not translated: as it came
+            meta = headers.prefixes(kind)[0]
+            mode_meta, _sysmeta, mode_remove = headers.mode_headers(kind)
+            for key, value in req.headers.items():
+                if key.lower().startswith(meta):
+                    writes[key.lower()[len(meta) - len(rules.RULE_PREFIX):]] \
+                        = value
+                elif key.lower() in (mode_meta, mode_remove):
+                    mode = value
+        if mode is not None:
+            writes[trail.MODE] = mode
+        if writes:
+            trail.log_refused(self.logger, trail.Change(
+                target.account, target.container, None, writes,
+                trail.requester(req.environ), client), why)
+
     def denial(self, req, target, client):
-        """The refusal of an owner's-only request, or ``None``.
+        """``(refusal or None, trail.Change or None)`` of an owner's act.
 
         Asked once auth has said who the requester is (``swift_owner``).
+        The change is what the request does to the rules, when it lets it
+        through: the change trail logs it once the answer starts.
         """
         if req.method not in OWNER_METHODS:
-            return None  # reads (most requests) neither write nor delete
-        kind = holder_kind(target)
+            return None, None  # reads neither write nor delete
+        kind = headers.holder_kind(target)
         if req.method == 'DELETE' and kind == 'account' and \
                 not decision.always_allowed(client, self.options) and \
                 self._holds_containers(req):
@@ -226,11 +128,14 @@ class OwnerGate(object):
                              'still holds containers', client, req.path)
             return _answer(swob.HTTPForbidden, req, 'An account that holds '
                            'containers can be deleted only from an '
-                           'always_allow address')
-        changes = changes_rules(req, target)
+                           'always_allow address'), None
+        changes = headers.changes_rules(req, target)
+        change = None
         if changes:
+            change = self._change(req, target, kind, client)
             refused = 'Only the owner can change allow-* rules'
         elif req.method == 'DELETE' and self._holds_rules(req, target, kind):
+            change = self._change(req, target, kind, client, deleted=True)
             refused = 'Only the owner can delete what holds allow-* rules'
         elif req.method in ('PUT', 'POST') and kind == 'container' and any(
                 req.headers.get(h) for h in
@@ -239,12 +144,66 @@ class OwnerGate(object):
             refused = ('Only the owner can send the versions of what holds '
                        'allow-* rules elsewhere')
         else:
-            return None
+            return None, None
+        denial = None
         if not req.environ.get('swift_owner'):
             self.logger.info('ip_whitelist: non-owner %s refused on %s: %s',
                              req.remote_user, req.path, refused)
-            return _answer(swob.HTTPForbidden, req, refused)
-        return self._count_denial(req, target, kind) if changes else None
+            denial = _answer(swob.HTTPForbidden, req, refused)
+        elif changes:
+            denial = self._count_denial(req, target, kind) or \
+                self._lockout_denial(req, target, kind, client, change)
+        if denial is not None:
+            if change is not None:
+                trail.log_refused(self.logger, change, denial.body.decode())
+            return denial, None
+        return None, change
+
+    def _change(self, req, target, kind, client, deleted=False):
+        """The :data:`trail.Change` that *req* makes to the rules."""
+        info = self._info(req, target, kind)
+        old = trail.named(info) if is_success(info['status']) else {}
+        new = None
+        if not deleted:
+            new = dict(old)
+            for name, value in headers.written_rules(req, kind).items():
+                if value:
+                    new[rules.RULE_PREFIX + name] = value
+                else:
+                    new.pop(rules.RULE_PREFIX + name, None)
+            mode = headers.written_mode(req, kind)
+            if mode is not None:
+                new[trail.MODE] = mode
+        return trail.Change(target.account, target.container if kind ==
+                            'container' else None, old, new,
+                            trail.requester(req.environ), client)
+
+    def _lockout_denial(self, req, target, kind, client, change):
+        """A ``409`` if *change* leaves the writer outside the perimeter.
+
+        The perimeter that results, account and container together, is
+        judged by the decision itself (``always_allow`` passes, audited
+        levels let through). ``X-Ip-Whitelist-Confirm-Lockout: yes``
+        makes the change anyway.
+        """
+        if req.headers.get(CONFIRM_LOCKOUT, '').strip().lower() == 'yes':
+            return None
+        levels = []
+        if kind == 'container':
+            account = self._info(req, target, 'account')
+            if is_success(account['status']):
+                levels.append(_level(decision.ACCOUNT, trail.named(account)))
+        levels.append((_level(kind, change.new)))
+        refused_by = decision.decide(client, levels, self.options,
+                                     container=kind == 'container').refused_by
+        if refused_by is None:
+            return None
+        self.logger.info('ip_whitelist: refused %s: it would lock out %s',
+                         req.path, client)
+        return _answer(swob.HTTPConflict, req, (
+            'This change would leave your own address %s outside the %s '
+            'rules: send %s: yes to make it anyway' % (
+                client, refused_by, CONFIRM_LOCKOUT)))
 
     def _info(self, req, target, kind):
         return rule_reader.info(req.environ, self.app, target.version,
@@ -292,7 +251,7 @@ class OwnerGate(object):
         requester is known to be the owner: nobody else learns how many
         rules there are.
         """
-        writes = written_rules(req, kind)
+        writes = headers.written_rules(req, kind)
         if not any(writes.values()):
             return None
         info = self._info(req, target, kind)
@@ -307,7 +266,7 @@ class OwnerGate(object):
                               req.path, kind, info['status'])
             return _answer(swob.HTTPServiceUnavailable, req,
                            'IP whitelist rules are unavailable')
-        error = count_error(kind, stored, writes, self.max_rules)
+        error = headers.count_error(kind, stored, writes, self.max_rules)
         if error is None:
             return None
         self.logger.info('ip_whitelist: refused %s: %s', req.path, error)

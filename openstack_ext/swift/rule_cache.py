@@ -39,16 +39,20 @@ from openstack_ext.swift import rules
 # proxy process; room for 100 rule sets at the default max_rules.
 CACHE_BUDGET = 100000
 
-#: A holder's compiled rules: ``networks`` is a ``NetworkSet``, or ``None``
-#: when it has no rule; ``bad`` the stored entries that do not parse.
+#: A rule set, compiled: ``networks`` is a ``NetworkSet``, or ``None``
+#: when there is no rule; ``bad`` the stored entries that do not parse.
 Compiled = collections.namedtuple('Compiled', 'networks bad')
 NO_RULES = Compiled(None, ())
+#: A holder's rules: its compiled set's ``networks`` and ``bad``, and its
+#: ``mode`` (rules.ENFORCE or rules.AUDIT).
+HolderRules = collections.namedtuple('HolderRules', 'networks bad mode')
 
 # rules_cache_time: a holder's rules, kept until *expires*.
-_Kept = collections.namedtuple('_Kept', 'expires compiled')
+_Kept = collections.namedtuple('_Kept', 'expires rules')
 
 
 def _weight(compiled):
+    """What a compiled set (or a holder's rules) weighs in the budget."""
     networks = compiled.networks
     return 1 + (len(networks) if networks is not None else 0)
 
@@ -75,24 +79,26 @@ class RuleCache(object):
         :param holder: a string naming the account or container (Swift's
             info-cache key).
         :param read_values: called when the rules must be read: returns
-            the holder's rule values (:func:`rules.rule_values`), or
-            ``None`` when the holder does not exist; may raise.
+            what the holder stores (:data:`rules.Stored`), or ``None``
+            when the holder does not exist; may raise.
         :param in_hand: the holder's info is in the request already:
             what it says is used (and kept), not what was kept.
-        :returns: a :data:`Compiled`.
+        :returns: its :data:`HolderRules`.
         """
         if self.keep_seconds:
             read_at = self.clock()
             kept = self._kept.get(holder)
             if kept is not None and not in_hand and kept.expires > read_at:
-                return kept.compiled
-        values = read_values()
-        if values is None:
+                return kept.rules
+        stored = read_values()
+        if stored is None:
             return None
-        compiled = self._compiled(values) if values else NO_RULES
+        compiled = self._compiled(stored.values) if stored.values \
+            else NO_RULES
+        held = HolderRules(compiled.networks, compiled.bad, stored.mode)
         if self.keep_seconds:
-            self._keep(holder, compiled, read_at)
-        return compiled
+            self._keep(holder, held, read_at)
+        return held
 
     def forget(self, holder):
         """A write on *holder* through this process has just ended."""
@@ -120,20 +126,20 @@ class RuleCache(object):
             self.held -= _weight(dropped)
         return compiled
 
-    def _keep(self, holder, compiled, read_at):
+    def _keep(self, holder, held, read_at):
         if read_at <= self._written.get(holder, read_at - 1):
             return  # read while a write through here was under way
         self._drop_kept(holder)
-        self._kept[holder] = _Kept(read_at + self.keep_seconds, compiled)
-        self.kept_weight += _weight(compiled)
+        self._kept[holder] = _Kept(read_at + self.keep_seconds, held)
+        self.kept_weight += _weight(held)
         while self.kept_weight > self.budget and self._kept:
             _holder, dropped = self._kept.popitem(last=False)
-            self.kept_weight -= _weight(dropped.compiled)
+            self.kept_weight -= _weight(dropped.rules)
 
     def _drop_kept(self, holder):
         kept = self._kept.pop(holder, None)
         if kept is not None:
-            self.kept_weight -= _weight(kept.compiled)
+            self.kept_weight -= _weight(kept.rules)
 
     def __len__(self):
         return len(self._sets)

@@ -31,12 +31,16 @@ from swift.common import utils
 from swift.proxy.controllers import base as proxy_base
 
 from openstack_ext.swift import decision
+from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rules
 
 SWIFT_SOURCE = 'IPW'  # marks the info requests of this filter in the logs
 GONE = (404, 410)  # no such account or container (any more)
 WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'COPY')
 VERSIONS_HEADERS = ('X-Versions-Location', 'X-History-Location')
+
+# A container that does not exist (yet): no rules.
+NOT_THERE = rule_cache.HolderRules(None, (), rules.ENFORCE)
 
 #: What a request names, as WSGI strings: ``container`` and ``obj`` are
 #: ``None`` when absent.
@@ -113,7 +117,7 @@ class RuleReader(object):
         self.logger = logger
 
     def levels(self, req, target, for_object=False):
-        """``(label, networks)`` of each level, as the decision takes them.
+        """``(label, networks, mode)`` of each level, for the decision.
 
         The account's, then (below the account) the container's, then
         those of the other containers the request reaches
@@ -128,19 +132,20 @@ class RuleReader(object):
         :raises RulesUnavailable: when a level's rules cannot be read.
         """
         env, version, account = req.environ, target.version, target.account
-        compiled = self._rules(env, version, account, None, for_object)
-        if compiled is None:
+        held = self._rules(env, version, account, None, for_object)
+        if held is None:
             return
-        yield decision.ACCOUNT, compiled.networks
+        yield decision.ACCOUNT, held.networks, held.mode
         if not target.container:
             return
-        compiled = self._rules(env, version, account, target.container,
-                               for_object)
-        yield decision.CONTAINER, compiled and compiled.networks
+        held = self._rules(env, version, account, target.container,
+                           for_object) or NOT_THERE
+        yield decision.CONTAINER, held.networks, held.mode
         for name in self.linked_containers(req, target):
-            compiled = self._rules(env, version, account, name, False)
+            held = self._rules(env, version, account, name, False) or \
+                NOT_THERE
             yield ('%s %s' % (decision.CONTAINER, swob.wsgi_to_str(name)),
-                   compiled and compiled.networks)
+                   held.networks, held.mode)
 
     def linked_containers(self, req, target):
         """Other containers whose rules the request must also pass.
@@ -182,7 +187,7 @@ class RuleReader(object):
                 found = info(env, self.app, version, account, container)
             status = found['status']
             if 200 <= status <= 299:
-                return rules.rule_values(found)
+                return rules.stored(found)
             if status in GONE:
                 if for_object:
                     raise NoRulesHolder('container' if container
@@ -192,13 +197,13 @@ class RuleReader(object):
                 'container' if container else 'account', status))
 
         holder = holder_key(account, container)
-        compiled = self.cache.rules(holder, read_values,
-                                    in_hand=in_hand is not None)
-        if compiled is not None and compiled.bad:
+        held = self.cache.rules(holder, read_values,
+                                in_hand=in_hand is not None)
+        if held is not None and held.bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
-                                'entries %s of %s', compiled.bad, holder)
-        return compiled
+                                'entries %s of %s', held.bad, holder)
+        return held
 
 
 def holder_key(account, container=None):

@@ -15,15 +15,36 @@
 One comma- or space-separated list of networks per ``allow-<name>`` key:
 system metadata ``ip-whitelist-allow-<name>`` (what the middleware writes),
 or plain ``allow-<name>`` metadata left by the Operations Guide's 2013
-middleware, which still counts. The functions here read an account or
-container info as Swift's ``get_*_info`` shapes it (``sysmeta`` and
-``meta`` dicts, prefixes stripped) and parse the values.
+middleware, which still counts. A holder's mode, ``enforce`` (the
+default) or ``audit``, is system metadata ``ip-whitelist-mode``. The
+functions here read an account or container info as Swift's
+``get_*_info`` shapes it (``sysmeta`` and ``meta`` dicts, prefixes
+stripped) and parse the values.
 """
+
+import collections
 
 from openstack_ext import addresses
 
 RULE_PREFIX = 'allow-'
 SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
+MODE_NAME = 'ip-whitelist-mode'  # sysmeta; the owner writes it as meta
+ENFORCE, AUDIT = 'enforce', 'audit'
+MODES = (ENFORCE, AUDIT)
+
+#: What a holder stores: its rule values (:func:`rule_values`) and mode.
+Stored = collections.namedtuple('Stored', 'values mode')
+
+
+def stored(info):
+    """The :data:`Stored` rules and mode of an account/container info."""
+    return Stored(rule_values(info), stored_mode(info))
+
+
+def stored_mode(info):
+    """The holder's mode; anything but ``audit`` enforces (fail closed)."""
+    mode = info.get('sysmeta', {}).get(MODE_NAME)
+    return AUDIT if mode == AUDIT else ENFORCE
 
 
 def stored_rules(info):

@@ -13,7 +13,9 @@
 """Property tests: the ip_whitelist decision equals a reference model.
 
 Hypothesis draws a configuration (``always_allow``, ``trusted_proxies``,
-``deny_without_rules``), account and container rules (IPv4, IPv6 and
+``deny_without_rules``, ``mode``), the holders' stored modes (audit,
+enforce, none, or a value that must read as enforce), account and
+container rules (IPv4, IPv6 and
 IPv4-mapped networks in several spellings, separator-only and malformed
 entries as stored by older middleware), backend statuses, a request path
 and method, and a client: ``REMOTE_ADDR`` and an ``X-Forwarded-For`` chain
@@ -108,8 +110,9 @@ def model_client(peer, forwarded_for, trusted, always_allow=()):
 Example = collections.namedtuple('Example', [
     'always_allow', 'trusted', 'deny_without_rules', 'account_status',
     'account_rules', 'containers', 'method', 'path', 'peer',
-    'forwarded_for', 'asks'])
+    'forwarded_for', 'asks', 'proxy_mode', 'modes'])
 # containers: {name: (status, [Rule])}
+# modes: {holder ('a', or a container's name): stored mode value or None}
 # Rule: (name, stored as sysmeta?, value text, [networks], has entries?)
 Rule = collections.namedtuple('Rule', 'name sysmeta text networks')
 
@@ -148,11 +151,16 @@ def model_decision(ex, container, client, for_object):
         return bool(level) and (client is None or not any(
             client in n for r in level for n in r.networks))
 
+    def enforced(holder):
+        # The proxy's audit mode audits all; a holder audits its own rules
+        # when its mode is exactly 'audit' (anything else enforces).
+        return ex.proxy_mode != 'audit' and ex.modes.get(holder) != 'audit'
+
     account_rules, answer = _model_info(ex.account_status, ex.account_rules,
                                         for_object)
     if answer is not None:
         return answer
-    if refuses(account_rules):
+    if refuses(account_rules) and enforced('a'):
         return 403
     levels = [account_rules]
     if container is not None and ex.account_status // 100 == 2:
@@ -160,12 +168,12 @@ def model_decision(ex, container, client, for_object):
         more, answer = _model_info(status, container_rules, for_object)
         if answer is not None:
             return answer
-        if refuses(more):
+        if refuses(more) and enforced(container):
             return 403
         levels.append(more)
     if not any(ruled(level) for level in levels):
         return 403 if ex.deny_without_rules and container is not None \
-            else 200
+            and ex.proxy_mode != 'audit' else 200
     return 200
 
 
@@ -367,7 +375,11 @@ def examples(draw):
         method=draw(st.sampled_from(('GET', 'HEAD', 'PUT', 'POST',
                                      'DELETE'))),
         path=path, peer=peer, forwarded_for=forwarded_for,
-        asks=draw(st.booleans()))
+        asks=draw(st.booleans()),
+        proxy_mode=draw(st.sampled_from(('enforce', 'enforce', 'audit'))),
+        modes={holder: draw(st.sampled_from((
+            None, None, 'audit', 'enforce', 'AUDIT', 'garbage')))
+            for holder in ('a', CONTAINER, OTHER)})
 
 
 # -- driving the real middleware ---------------------------------------------
@@ -389,13 +401,21 @@ def _rule_headers(kind, rules):
     return headers
 
 
+def _mode_header(kind, mode):
+    if mode is None:
+        return {}
+    return {'x-%s-sysmeta-ip-whitelist-mode' % kind: mode}
+
+
 def build_infocache(ex):
     cache = {'account/%s' % ACCOUNT: proxy_base.headers_to_account_info(
-        _rule_headers('account', ex.account_rules), ex.account_status)}
+        dict(_rule_headers('account', ex.account_rules),
+             **_mode_header('account', ex.modes['a'])), ex.account_status)}
     for name, (status, rules) in ex.containers.items():
         cache['container/%s/%s' % (ACCOUNT, name)] = \
             proxy_base.headers_to_container_info(
-                _rule_headers('container', rules), status)
+                dict(_rule_headers('container', rules),
+                     **_mode_header('container', ex.modes[name])), status)
     return cache
 
 
@@ -458,7 +478,8 @@ def run_example(ex):
     app = _Recorder(ex.asks, ex.account_status, len(ex.containers))
     conf = {'always_allow': _config_text(ex.always_allow, str),
             'trusted_proxies': _config_text(ex.trusted, str),
-            'deny_without_rules': str(ex.deny_without_rules)}
+            'deny_without_rules': str(ex.deny_without_rules),
+            'mode': ex.proxy_mode}
     mw = ip_whitelist.IPWhitelistMiddleware(app, conf, logger=_logger())
     env = swob.Request.blank(
         ex.path, environ={'REQUEST_METHOD': ex.method}).environ

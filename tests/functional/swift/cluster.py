@@ -247,6 +247,26 @@ class SwiftCluster(fixtures.Fixture):
     def conf_path(self, name):
         return os.path.join(self.dir, '%s.conf' % name)
 
+    def internal_client_conf(self):
+        """An ``internal-client.conf`` for this cluster.
+
+        As Swift's daemons use one: the proxy app, no auth, the cluster's
+        memcache.
+        """
+        path = self.conf_path('internal-client')
+        self._write_conf('internal-client', _ini([
+            ('DEFAULT', {'swift_dir': self.dir, 'log_level': 'INFO'}),
+            ('pipeline:main', {
+                'pipeline': 'catch_errors proxy-logging cache proxy-server'}),
+            ('app:proxy-server', {'use': 'egg:swift#proxy',
+                                  'account_autocreate': 'true'}),
+            ('filter:cache', {
+                'use': 'egg:swift#memcache',
+                'memcache_servers': '127.0.0.1:%d' % self.ports['memcached']}),
+            ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
+            ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'})]))
+        return path
+
     def _write_conf(self, name, text):
         with open(self.conf_path(name), 'w') as f:
             f.write(text)

@@ -45,10 +45,18 @@ class TestKeystoneOwners(k.KeystoneClusterTestCase):
             path, proxy=proxy, **owner))
         self._admitted_only(obj, LISTED, OTHER, proxy, **owner)
         self._admitted_only(path, LISTED, OTHER, proxy, **owner)  # listing
-        # Replaced, from the listed address (the rule admits its author).
-        resp = self.req('POST', path, {'X-Container-Meta-Allow-Dev': OTHER,
-                                       'X-Container-Meta-Allow-Ops': ADMIN},
-                        source=LISTED, proxy=proxy, **owner)
+        # Replaced, from the listed address (the rule admits its author),
+        # by rules that do not list it: refused unless confirmed.
+        replacing = {'X-Container-Meta-Allow-Dev': OTHER,
+                     'X-Container-Meta-Allow-Ops': ADMIN}
+        resp = self.req('POST', path, replacing, source=LISTED, proxy=proxy,
+                        **owner)
+        self.assertEqual(409, resp.status, resp)
+        self.assertEqual({DEV: LISTED}, self.rules_shown(
+            path, proxy=proxy, **owner))
+        resp = self.req('POST', path, dict(
+            replacing, **{'X-Ip-Whitelist-Confirm-Lockout': 'yes'}),
+            source=LISTED, proxy=proxy, **owner)
         self.assertEqual(204, resp.status, resp)
         self.assertEqual({DEV: OTHER, 'x-container-meta-allow-ops': ADMIN},
                          self.rules_shown(path, proxy=proxy, **owner))

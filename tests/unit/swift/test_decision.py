@@ -31,21 +31,26 @@ def networks(text):
                                 for n in addresses.split_list(text))
 
 
-class TestRefusal(testtools.TestCase):
-    """:func:`decision.refusal`, branch by branch."""
+E, A = decision.ENFORCE, decision.AUDIT
 
-    options = decision.Options(networks(ALWAYS), False)
-    strict = decision.Options(networks(ALWAYS), True)
+
+class TestRefusal(testtools.TestCase):
+    """:func:`decision.decide`, branch by branch, every level enforced."""
+
+    options = decision.Options(networks(ALWAYS), False, E)
+    strict = decision.Options(networks(ALWAYS), True, E)
     account = networks(ACCOUNT_RULE)
     container = networks(CONTAINER_RULE)
 
     def refusal(self, client, account=None, container=None, options=None,
                 in_container=True):
-        levels = [(decision.ACCOUNT, account)]
+        levels = [(decision.ACCOUNT, account, E)]
         if in_container:
-            levels.append((decision.CONTAINER, container))
-        return decision.refusal(client and ip(client), levels,
-                                options or self.options, in_container)
+            levels.append((decision.CONTAINER, container, E))
+        verdict = decision.decide(client and ip(client), levels,
+                                  options or self.options, in_container)
+        self.assertEqual((), verdict.audited)
+        return verdict.refused_by
 
     def test_always_allow_passes_every_level(self):
         self.assertIsNone(self.refusal(ALWAYS, self.account, self.container))
@@ -96,15 +101,15 @@ class TestRefusal(testtools.TestCase):
 
         def levels():
             read.append(decision.ACCOUNT)
-            yield decision.ACCOUNT, self.account
+            yield decision.ACCOUNT, self.account, E
             read.append(decision.CONTAINER)
             raise AssertionError('the container level was read')
 
-        self.assertEqual(decision.ACCOUNT, decision.refusal(
-            ip(OUTSIDE), levels(), self.options))
+        self.assertEqual(decision.ACCOUNT, decision.decide(
+            ip(OUTSIDE), levels(), self.options).refused_by)
         self.assertEqual([decision.ACCOUNT], read)
         # Positive control: an admitted client reads on.
-        self.assertRaises(AssertionError, decision.refusal,
+        self.assertRaises(AssertionError, decision.decide,
                           ip(IN_ACCOUNT), levels(), self.options)
 
     def test_always_allow_reads_no_level(self):
@@ -112,14 +117,63 @@ class TestRefusal(testtools.TestCase):
             raise AssertionError('a level was read')
             yield  # a generator
 
-        self.assertIsNone(decision.refusal(ip(ALWAYS), levels(),
-                                           self.options))
+        self.assertEqual(decision.PASSES, decision.decide(
+            ip(ALWAYS), levels(), self.options))
 
     def test_a_further_container_level_narrows_too(self):
-        levels = [(decision.ACCOUNT, self.account),
-                  (decision.CONTAINER, self.container),
-                  ('container archive', networks('192.0.2.1'))]
-        self.assertIsNone(decision.refusal(ip(IN_BOTH), levels,
-                                           self.options))
-        self.assertEqual('container archive', decision.refusal(
-            ip(IN_CONTAINER), levels, self.options))
+        levels = [(decision.ACCOUNT, self.account, E),
+                  (decision.CONTAINER, self.container, E),
+                  ('container archive', networks('192.0.2.1'), E)]
+        self.assertEqual(decision.PASSES, decision.decide(
+            ip(IN_BOTH), levels, self.options))
+        self.assertEqual('container archive', decision.decide(
+            ip(IN_CONTAINER), levels, self.options).refused_by)
+
+
+class TestAudit(testtools.TestCase):
+    """Each level enforces or audits its own rules; the proxy all."""
+
+    options = TestRefusal.options
+    audit_all = decision.Options(networks(ALWAYS), True, A)
+    account = networks(ACCOUNT_RULE)
+    container = networks(CONTAINER_RULE)
+
+    def decide(self, client, account_mode, container_mode, options=None):
+        return decision.decide(
+            client and ip(client),
+            [(decision.ACCOUNT, self.account, account_mode),
+             (decision.CONTAINER, self.container, container_mode)],
+            options or self.options)
+
+    def test_an_audited_level_lets_through_and_says_so(self):
+        self.assertEqual((None, (decision.CONTAINER,)),
+                         self.decide(IN_ACCOUNT, E, A))
+        # 192.0.2.9: listed by the container only.
+        self.assertEqual((None, (decision.ACCOUNT,)),
+                         self.decide('192.0.2.9', A, E))
+        # Control: the same clients, enforced.
+        self.assertEqual(decision.CONTAINER,
+                         self.decide(IN_ACCOUNT, E, E).refused_by)
+        self.assertEqual(decision.ACCOUNT,
+                         self.decide('192.0.2.9', E, E).refused_by)
+
+    def test_an_enforced_level_still_refuses_below_an_audited_one(self):
+        self.assertEqual((decision.CONTAINER, (decision.ACCOUNT,)),
+                         self.decide(OUTSIDE, A, E))
+        # Audited account, audited container: through, both named.
+        self.assertEqual((None, (decision.ACCOUNT, decision.CONTAINER)),
+                         self.decide(OUTSIDE, A, A))
+
+    def test_admitted_clients_audit_nothing(self):
+        self.assertEqual(decision.PASSES, self.decide(IN_BOTH, A, A))
+        self.assertEqual(decision.PASSES, self.decide(ALWAYS, A, A))
+
+    def test_the_proxy_s_audit_mode_audits_every_level(self):
+        self.assertEqual((None, (decision.ACCOUNT, decision.CONTAINER)),
+                         self.decide(OUTSIDE, E, E, self.audit_all))
+        self.assertEqual((None, (decision.NO_RULES,)), decision.decide(
+            ip(OUTSIDE), [(decision.ACCOUNT, None, E)], self.audit_all))
+        # Control: deny_without_rules enforced by an enforcing proxy.
+        strict = decision.Options(networks(ALWAYS), True, E)
+        self.assertEqual(decision.NO_RULES, decision.decide(
+            ip(OUTSIDE), [(decision.ACCOUNT, None, E)], strict).refused_by)

@@ -17,6 +17,7 @@ import ipaddress
 import testtools
 
 from openstack_ext.swift import rule_cache
+from openstack_ext.swift import rules
 
 ip = ipaddress.ip_address
 
@@ -29,13 +30,16 @@ class Clock(object):
         return self.now
 
 
-def reading(values, reads=None):
+def reading(values, reads=None, mode=rules.ENFORCE):
     """A ``read_values`` that answers *values*, counting its calls."""
     def read_values():
         if reads is not None:
             reads.append(values)
-        return values
+        return None if values is None else rules.Stored(values, mode)
     return read_values
+
+
+NO_RULES = rule_cache.HolderRules(None, (), rules.ENFORCE)
 
 
 class TestCompiled(testtools.TestCase):
@@ -47,7 +51,7 @@ class TestCompiled(testtools.TestCase):
         # Another holder with equal values (new strings): the same set.
         again = cache.rules('container/a/d', reading(tuple(
             ''.join(v) for v in values)))
-        self.assertIs(compiled, again)
+        self.assertIs(compiled.networks, again.networks)
         self.assertEqual(('nonsense',), compiled.bad)
         self.assertIn(ip('192.0.2.7'), compiled.networks)
         self.assertNotIn(ip('198.51.100.1'), compiled.networks)
@@ -61,7 +65,7 @@ class TestCompiled(testtools.TestCase):
 
     def test_no_rules_and_gone(self):
         cache = rule_cache.RuleCache()
-        self.assertIs(rule_cache.NO_RULES, cache.rules('h', reading(())))
+        self.assertEqual(NO_RULES, cache.rules('h', reading(())))
         self.assertIsNone(cache.rules('h', reading(None)))
         self.assertEqual(0, len(cache))
 
@@ -74,16 +78,16 @@ class TestCompiled(testtools.TestCase):
         cache = rule_cache.RuleCache(budget=10)
         big = ('192.0.2.1, 192.0.2.2, 192.0.2.3',)     # weighs 4
         small = ('198.51.100.1, 198.51.100.2',)        # weighs 3
-        first = cache.rules('a', reading(big))
-        second = cache.rules('b', reading(small))
-        self.assertIs(first, cache.rules('a', reading(big)))
+        first = cache.rules('a', reading(big)).networks
+        second = cache.rules('b', reading(small)).networks
+        self.assertIs(first, cache.rules('a', reading(big)).networks)
         cache.rules('c', reading(('203.0.113.1, 203.0.113.2, '
                                   '203.0.113.3',)))    # 11 > 10
         self.assertEqual(2, len(cache))
         self.assertLessEqual(cache.held, cache.budget)
         # The least recently used (small) went; big was used again.
-        self.assertIs(first, cache.rules('a', reading(big)))
-        self.assertIsNot(second, cache.rules('b', reading(small)))
+        self.assertIs(first, cache.rules('a', reading(big)).networks)
+        self.assertIsNot(second, cache.rules('b', reading(small)).networks)
 
     def test_a_set_over_the_budget_is_still_answered(self):
         cache = rule_cache.RuleCache(budget=2)
@@ -118,7 +122,7 @@ class TestKeptByHolder(testtools.TestCase):
         self.read('a', ())  # no rule: kept too
         self.clock.now += 9.9
         self.assertIs(compiled, self.read('c', ('10.0.0.0/8',)))
-        self.assertIs(rule_cache.NO_RULES, self.read('a', ('10.0.0.0/8',)))
+        self.assertEqual(NO_RULES, self.read('a', ('10.0.0.0/8',)))
         self.assertEqual(2, len(self.reads))
         self.clock.now += 0.1
         self.assertIn(ip('10.1.1.1'), self.read('c', ('10.0.0.0/8',))
@@ -133,6 +137,15 @@ class TestKeptByHolder(testtools.TestCase):
         # What it said is what is kept now.
         self.assertIs(fresh, self.read('c', ('192.0.2.0/24',)))
         self.assertEqual(2, len(self.reads))
+
+    def test_the_mode_is_the_holder_s(self):
+        audited = self.cache.rules('a', reading(('192.0.2.0/24',),
+                                                mode=rules.AUDIT))
+        enforced = self.cache.rules('b', reading(('192.0.2.0/24',)))
+        self.assertEqual((rules.AUDIT, rules.ENFORCE),
+                         (audited.mode, enforced.mode))
+        self.assertIs(audited.networks, enforced.networks)  # one set
+        self.assertIs(audited, self.read('a'))  # kept with its mode
 
     def test_gone_is_not_kept(self):
         self.assertIsNone(self.read('g', None))
@@ -150,7 +163,7 @@ class TestKeptByHolder(testtools.TestCase):
         def racing():
             self.clock.now += 0.5
             self.cache.forget('b')  # the write ends meanwhile
-            return ('192.0.2.9',)
+            return rules.Stored(('192.0.2.9',), rules.ENFORCE)
         self.cache.rules('b', racing)
         self.read('b', ('10.0.0.0/8',))
         self.assertEqual(3, len(self.reads))  # not served from the race

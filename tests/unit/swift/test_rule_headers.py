@@ -10,14 +10,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The owner's side of the rules: one example per branch."""
+"""The owner's headers: one example per branch."""
 
 from swift.common import bufferedhttp
 from swift.common import constraints
 from swift.common import swob
 import testtools
 
-from openstack_ext.swift import owner
+from openstack_ext.swift import rule_headers
 from openstack_ext.swift import rule_reader
 
 SYS = 'X-Container-Sysmeta-Ip-Whitelist-Allow-'
@@ -35,19 +35,19 @@ def target(req):
 # The owner module's functions, given each request's target as the
 # middleware gives them.
 def writable_kind(req):
-    return owner.writable_kind(req, target(req))
+    return rule_headers.writable_kind(req, target(req))
 
 
 def changes_rules(req):
-    return owner.changes_rules(req, target(req))
+    return rule_headers.changes_rules(req, target(req))
 
 
 def translate_rule_writes(req):
-    return owner.translate_rule_writes(req, target(req))
+    return rule_headers.translate_rule_writes(req, target(req))
 
 
 def written_rules(req):
-    return owner.written_rules(req, writable_kind(req))
+    return rule_headers.written_rules(req, writable_kind(req))
 
 
 class TestHolders(testtools.TestCase):
@@ -61,7 +61,7 @@ class TestHolders(testtools.TestCase):
                            ('/v1/AUTH_a/c/o', None),
                            ('/info', None), ('/auth/v1.0', None),
                            ('/v2/AUTH_a/c', None)):
-            self.assertEqual(kind, owner.holder_kind(
+            self.assertEqual(kind, rule_headers.holder_kind(
                 rule_reader.target(path)), path)
 
     def test_only_put_and_post_write(self):
@@ -73,7 +73,7 @@ class TestHolders(testtools.TestCase):
     def test_prefixes_are_swift_s(self):
         self.assertEqual(('x-account-meta-allow-',
                           'x-account-sysmeta-ip-whitelist-allow-'),
-                         owner.prefixes('account'))
+                         rule_headers.prefixes('account'))
 
 
 class TestTranslation(testtools.TestCase):
@@ -139,7 +139,7 @@ class TestCounting(testtools.TestCase):
               ('meta', 'b'): '192.0.2.3'}
 
     def count(self, writes, stored=None, limit=4):
-        return owner.count_error(
+        return rule_headers.count_error(
             'container', self.stored if stored is None else stored, writes,
             limit)
 
@@ -162,7 +162,7 @@ class TestCounting(testtools.TestCase):
         return {'%s%d' % (prefix, i): '192.0.2.1' for i in range(count)}
 
     def test_rule_names_bounded(self):
-        most = owner.MAX_RULE_NAMES
+        most = rule_headers.MAX_RULE_NAMES
         self.assertIsNone(self.count(self.names(most), stored={},
                                      limit=1000))
         self.assertEqual('the container would have %d allow-* rules; at '
@@ -178,7 +178,7 @@ class TestCounting(testtools.TestCase):
 
     def test_names_stored_over_the_bound_can_only_shrink(self):
         stored = {('meta', k): v for k, v in self.names(
-            owner.MAX_RULE_NAMES + 2, 'old').items()}
+            rule_headers.MAX_RULE_NAMES + 2, 'old').items()}
         self.assertIsNotNone(self.count({'new': '192.0.2.9'}, stored, 1000))
         self.assertIsNone(self.count({'old0': '', 'new': '192.0.2.9'},
                                      stored, 1000))
@@ -188,7 +188,7 @@ class TestCounting(testtools.TestCase):
         # metadata and the most rules stays within what the proxy reads
         # (swift.common.bufferedhttp), with room for other system metadata.
         self.assertLessEqual(
-            constraints.MAX_HEADER_COUNT + owner.MAX_RULE_NAMES + 10,
+            constraints.MAX_HEADER_COUNT + rule_headers.MAX_RULE_NAMES + 10,
             bufferedhttp.http.client._MAXHEADERS)
 
     def test_over_the_limit_already_may_shrink(self):
@@ -202,7 +202,7 @@ class TestShownToOwner(testtools.TestCase):
         self.assertEqual(
             [('x-account-meta-allow-vpn', '192.0.2.0/28'),
              ('x-container-meta-allow-dev', '192.0.2.1')],
-            owner.shown_rules([
+            rule_headers.shown_rules([
                 ('X-Account-Sysmeta-Ip-Whitelist-Allow-Vpn', '192.0.2.0/28'),
                 ('X-Container-Sysmeta-Ip-Whitelist-Allow-Dev', '192.0.2.1'),
                 ('X-Object-Sysmeta-Ip-Whitelist-Allow-X', '192.0.2.2'),

@@ -1,0 +1,234 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack-ext rules``: read and repair rules without a token.
+
+The operator's recovery for an owner locked out by a bad rule, and for
+rules that must be changed when no owner can: run on a proxy or storage
+node, it reads and writes an account's or container's ``allow-*`` rules
+and mode directly through Swift's ``InternalClient`` (an
+``internal-client.conf``, as Swift's own daemons use), which neither auth
+nor ``ip_whitelist`` stands in front of. A value is checked exactly as
+the middleware checks an owner's write, and a malformed one is refused,
+with nothing stored. Each change is logged as the proxy logs an owner's
+(:mod:`openstack_ext.swift.trail`), naming this command as the requester.
+"""
+
+import argparse
+import configparser
+import re
+
+from openstack_ext.cmd import report
+
+DEFAULT_CONFIG = '/etc/swift/internal-client.conf'
+REQUESTER = 'openstack-ext rules (operator)'
+HELP = 'show or repair the allow-* rules and mode of an account/container'
+EPILOG = """\
+examples:
+  openstack-ext rules show --account AUTH_test --container photos
+  openstack-ext rules set --account AUTH_test --container photos \\
+      allow-office:203.0.113.0/24 --mode audit
+  openstack-ext rules remove --account AUTH_test --container photos \\
+      allow-office
+  openstack-ext rules remove --account AUTH_test --all
+
+Changes apply at once through the proxies that share the cluster's
+memcache, like an owner's write.
+
+exit status: 0 done (or shown), 1 a value was refused or the account or
+container could not be read or written (nothing changed), 2 usage error."""
+_RULE = re.compile(r'(?:x-(?:container|account)-meta-)?allow-([^:\s]+)\s*'
+                   r'[:=](.*)\Z', re.IGNORECASE | re.DOTALL)
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        'rules', help=HELP, description=__doc__.split('\n\n')[1],
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest='rules_verb', metavar='ACTION')
+    verbs.required = True
+    parser.set_defaults(run=show)  # each action sets its own
+    for name, run, text in (
+            ('show', show, 'the rules and mode stored'),
+            ('set', set_rules, 'write rules (allow-NAME:VALUE) and the mode'),
+            ('remove', remove, 'remove rules by name, or --all')):
+        sub = verbs.add_parser(name, help=text, epilog=EPILOG,
+                               formatter_class=argparse.
+                               RawDescriptionHelpFormatter)
+        sub.add_argument('--config-file', default=DEFAULT_CONFIG,
+                         metavar='PATH', help='internal-client.conf '
+                         '(default %s)' % DEFAULT_CONFIG)
+        sub.add_argument('--account', required=True)
+        sub.add_argument('--container')
+        if name == 'set':
+            sub.add_argument('rules', nargs='*', metavar='allow-NAME:VALUE')
+            sub.add_argument('--mode', choices=('audit', 'enforce'))
+        elif name == 'remove':
+            sub.add_argument('names', nargs='*', metavar='allow-NAME')
+            sub.add_argument('--all', action='store_true',
+                             help='every rule of the holder')
+        sub.set_defaults(run=run)
+
+
+class Holder(object):
+    """One account or container, through Swift's internal client."""
+
+    def __init__(self, args):
+        from swift.common.internal_client import InternalClient
+        from swift.common import utils
+
+        self.account, self.container = args.account, args.container
+        self.kind = 'container' if args.container else 'account'
+        conf = configparser.RawConfigParser()
+        if not conf.read(args.config_file):
+            raise IOError('cannot read it')
+        # swift.conf (the hash path) lives where the file says, as for the
+        # proxy itself; /etc/swift when it says nothing.
+        utils.set_swift_dir(conf.defaults().get('swift_dir'))
+        self.client = InternalClient(args.config_file, REQUESTER, 3)
+        self.logger = utils.get_logger(
+            {}, log_route='ip_whitelist', statsd_tail_prefix='ip_whitelist')
+        self.path = self.client.make_path(args.account, args.container)
+
+    def info(self):
+        """The holder's info, as the proxy's ``get_*_info`` shapes it."""
+        from swift.proxy.controllers import base as proxy_base
+
+        resp = self.client.make_request('HEAD', self.path, {}, (2, 404))
+        if resp.status_int == 404:
+            raise LookupError('%s %s does not exist' % (
+                self.kind, self.container or self.account))
+        shaped = (proxy_base.headers_to_container_info if self.container
+                  else proxy_base.headers_to_account_info)
+        return shaped(resp.headers, resp.status_int)
+
+    def write(self, headers):
+        self.client.make_request('POST', self.path, headers, (2,))
+
+    def trail(self, old, new):
+        from openstack_ext.swift import trail
+
+        return trail.Change(self.account, self.container, old, new,
+                            REQUESTER, 'local')
+
+
+def _open(args, rep):
+    from swift.common.internal_client import UnexpectedResponse
+
+    try:
+        holder = Holder(args)
+        return holder, holder.info()
+    except (IOError, OSError, LookupError, UnexpectedResponse) as error:
+        rep.error('%s: %s' % (args.config_file, error) if isinstance(
+            error, (IOError, OSError)) else str(error))
+        return None, None
+
+
+def show(args, out):
+    from openstack_ext.swift import trail
+
+    rep = report.Report(out)
+    holder, info = _open(args, rep)
+    if holder is None:
+        return rep.verdict('')
+    named = trail.named(info)
+    rep.line('%s %s:' % (holder.kind, args.container or args.account))
+    rep.field('  mode', named.pop(trail.MODE), 22)
+    for name, value in sorted(named.items()):
+        rep.field('  ' + name, value, 22)
+    if not named:
+        rep.line('  no rules')
+    return rep.verdict('shown')
+
+
+def _write(args, out, new_of):
+    """Write what *new_of(named values)* returns; log it as the proxy."""
+    from openstack_ext.swift import rule_headers
+    from openstack_ext.swift import trail
+
+    rep = report.Report(out)
+    holder, info = _open(args, rep)
+    if holder is None:
+        return rep.verdict('')
+    old = trail.named(info)
+    new = new_of(dict(old), rep)
+    if rep.errors:
+        return rep.verdict('')
+    meta, sysmeta = rule_headers.prefixes(holder.kind)
+    headers = {}
+    for name in set(old) | set(new):
+        if name == trail.MODE or old.get(name) == new.get(name):
+            continue
+        short = name[len('allow-'):]
+        headers[sysmeta + short] = new.get(name, '')
+        headers[meta + short] = ''  # the guide-era copy goes
+    if old[trail.MODE] != new[trail.MODE]:
+        headers[rule_headers.mode_headers(holder.kind)[1]] = new[trail.MODE]
+    change = holder.trail(old, new)
+    if not headers:
+        return rep.verdict('nothing to change')
+    try:
+        holder.write(headers)
+    except Exception as error:  # the internal client's, whatever it is
+        rep.error('%s: nothing changed' % error)
+        trail.log_refused(holder.logger, change, str(error))
+        return rep.verdict('')
+    trail.log_done(holder.logger, change, '204')
+    rep.line('changed %s %s: %s' % (holder.kind, args.container or
+                                    args.account, trail.describe(change)))
+    return rep.verdict('done')
+
+
+def set_rules(args, out):
+    from openstack_ext.swift import rule_headers
+
+    def new_of(named, rep):
+        meta = rule_headers.prefixes('container' if args.container
+                                     else 'account')[0]
+        for text in args.rules:
+            match = _RULE.match(text.strip())
+            if not match:
+                rep.error('%r is not allow-NAME:VALUE' % text)
+                continue
+            name, value = match.group(1).lower(), match.group(2).strip()
+            error = rule_headers.rule_error(meta, name, text, value)
+            if error:
+                rep.error(error + ': nothing changed')
+            elif value:
+                named['allow-' + name] = value
+            else:
+                named.pop('allow-' + name, None)
+        if args.mode:
+            named['mode'] = args.mode
+        return named
+    if not args.rules and not args.mode:
+        out.write('rules set: give allow-NAME:VALUE rules, --mode, or '
+                  'both\n')
+        return report.USAGE
+    return _write(args, out, new_of)
+
+
+def remove(args, out):
+    def new_of(named, rep):
+        for name in [n for n in named if n != 'mode'] if args.all \
+                else args.names:
+            name = name.lower()
+            name = name if name.startswith('allow-') else 'allow-' + name
+            if name not in named:
+                rep.error('%s has no rule %s' % (
+                    args.container or args.account, name))
+            named.pop(name, None)
+        return named
+    if bool(args.names) == bool(args.all):
+        out.write('rules remove: give rule names or --all\n')
+        return report.USAGE
+    return _write(args, out, new_of)
