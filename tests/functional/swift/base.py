@@ -107,3 +107,31 @@ class ClusterTestCase(testtools.TestCase):
             self.assertNotIn(secret, resp.body)
             # A cut-off body may hold the start of a secret only.
             self.assertNotIn(secret[:12], resp.body)
+
+
+class StatsdClusterTestCase(ClusterTestCase):
+    """A cluster whose proxies send their metrics to ``cls.statsd``.
+
+    ``proxies(statsd_port)`` gives ``PROXIES``.
+    """
+
+    @classmethod
+    def proxies(cls, statsd_port):
+        return {'main': c.ProxySpec(statsd_port=statsd_port)}
+
+    @classmethod
+    def setUpClass(cls):
+        # The metrics listener must exist before the proxy reads its port.
+        cls.statsd = c.StatsdListener()
+        cls.statsd.setUp()
+        cls.PROXIES = cls.proxies(cls.statsd.port)
+        try:
+            super(StatsdClusterTestCase, cls).setUpClass()
+        except Exception:
+            cls.statsd.cleanUp()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super(StatsdClusterTestCase, cls).tearDownClass()
+        cls.statsd.cleanUp()

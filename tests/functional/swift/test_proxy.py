@@ -22,27 +22,14 @@ LISTED, OTHER = base.LISTED, base.OTHER
 HOST_ADDRESS = '192.0.2.2'  # eth0: local delivery, still never on a wire
 
 
-class TestProxy(base.ClusterTestCase):
+class TestProxy(base.StatsdClusterTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        # The metrics listener must exist before the proxy reads its port.
-        cls.statsd = c.StatsdListener()
-        cls.statsd.setUp()
-        cls.PROXIES = {
-            'main': c.ProxySpec(statsd_port=cls.statsd.port),
+    def proxies(cls, statsd_port):
+        return {
+            'main': c.ProxySpec(statsd_port=statsd_port),
             'strict': c.ProxySpec(whitelist={'deny_without_rules': 'true'}),
         }
-        try:
-            super(TestProxy, cls).setUpClass()
-        except Exception:
-            cls.statsd.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        super(TestProxy, cls).tearDownClass()
-        cls.statsd.cleanUp()
 
     def test_requests_without_container_pass(self):
         _name, path = self.new_container({'X-Container-Meta-Allow-Dev':

@@ -29,27 +29,14 @@ ACCOUNT_MODE = 'X-Account-Meta-Ip-Whitelist-Mode'
 CONFIRM = 'X-Ip-Whitelist-Confirm-Lockout'
 
 
-class RolloutTestCase(base.ClusterTestCase):
+class RolloutTestCase(base.StatsdClusterTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        # The metrics listener must exist before the proxy reads its port.
-        cls.statsd = c.StatsdListener()
-        cls.statsd.setUp()
-        cls.PROXIES = {
-            'main': c.ProxySpec(statsd_port=cls.statsd.port),
+    def proxies(cls, statsd_port):
+        return {
+            'main': c.ProxySpec(statsd_port=statsd_port),
             'auditing': c.ProxySpec(whitelist={'mode': 'audit'}),
         }
-        try:
-            super(RolloutTestCase, cls).setUpClass()
-        except Exception:
-            cls.statsd.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        super(RolloutTestCase, cls).tearDownClass()
-        cls.statsd.cleanUp()
 
     def stored(self, path, name=MODE):
         """What the owner sees of *name* on *path*."""

@@ -29,24 +29,22 @@ from swift.common import utils
 from swift.proxy.controllers import base as proxy_base
 import testtools
 
-from openstack_ext import addresses
 from openstack_ext.swift import ip_whitelist
 from openstack_ext.swift import judge
 from openstack_ext.swift import rule_reader
 
+from tests.unit.swift import test_decision as decided
+
+# The clients and rules of the decision's own tests.
+IN_BOTH, IN_ACCOUNT, IN_CONTAINER = (
+    decided.IN_BOTH, decided.IN_ACCOUNT, decided.IN_CONTAINER)
+OUTSIDE, ALWAYS = decided.OUTSIDE, decided.ALWAYS
+ACCOUNT_RULE, CONTAINER_RULE = decided.ACCOUNT_RULE, decided.CONTAINER_RULE
+
 ACCOUNT = '/v1/AUTH_a'
 CONTAINER = ACCOUNT + '/c'
 OBJECT = CONTAINER + '/o'
-IN_BOTH, IN_ACCOUNT, IN_CONTAINER = '192.0.2.1', '192.0.2.2', '192.0.2.3'
-OUTSIDE, ALWAYS = '198.51.100.1', '203.0.113.1'
-ACCOUNT_RULE = '192.0.2.0/30'       # .0 - .3
-CONTAINER_RULE = '192.0.2.1, 192.0.2.3, 192.0.2.9'
 ip = ipaddress.ip_address
-
-
-def networks(text):
-    return addresses.NetworkSet(addresses.parse_network(n)
-                                for n in addresses.split_list(text))
 
 
 def _logger():
