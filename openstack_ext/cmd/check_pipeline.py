@@ -214,6 +214,11 @@ def run(args, out):
     from openstack_ext.swift import pipeline
 
     rep = report.Report(out)
+    try:
+        proxy_pipeline.check_swift()
+    except proxy_pipeline.SwiftInternalsError as error:
+        rep.error(str(error))
+        return rep.verdict('', args.allow_warnings)
     if not args.print_fixed_pipeline:
         rep.field('config', args.config)
     try:

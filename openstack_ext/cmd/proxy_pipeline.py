@@ -18,13 +18,23 @@ swift-proxy-server), then the proxy's own ``modify_wsgi_pipeline`` inserts
 the filters it requires (catch_errors, gatekeeper, listing_formats, copy,
 dlo, versioned_writes), so their real positions are known. Nothing is
 instantiated: no ring, memcache or backend is needed.
+
+Swift has no public interface for that last step short of building the
+whole proxy, so :func:`insert_required_filters` is the one place that leans
+on Swift's internals: it calls ``Application.modify_wsgi_pipeline(self,
+pipe)`` with a stand-in for the Application that has only the ``logger`` it
+writes to. :func:`check_swift` verifies that method at the start of every
+verb that needs it, and raises :class:`SwiftInternalsError` (the verb
+reports it and exits 1) when this Swift's method is different; the stand-in
+names any other attribute the method asks for, instead of failing in some
+unrelated way.
 """
 
 import collections
 import configparser
 import importlib.metadata
+import inspect
 import os
-import types
 
 Filter = collections.namedtuple('Filter', 'token kind ep inserted')
 Filter.__doc__ = """One middleware of a pipeline.
@@ -44,6 +54,10 @@ REQUIRED_AFTER = {'copy': (), 'dlo': ('copy', 'slo'),
                   'versioned_writes': ('copy', 'slo', 'dlo')}
 
 
+class SwiftInternalsError(Exception):
+    """This Swift's proxy differs from what :func:`check_swift` expects."""
+
+
 class _Collect(object):
     """The logger the proxy's modify_wsgi_pipeline writes to."""
 
@@ -56,6 +70,47 @@ class _Collect(object):
         self.messages.append(msg % args)
 
     debug = info
+
+
+class _ApplicationStandIn(object):
+    """``self`` for the proxy's modify_wsgi_pipeline: a logger, no more."""
+
+    def __init__(self):
+        self.logger = _Collect()
+
+    def __getattr__(self, name):
+        raise SwiftInternalsError(
+            "Swift's Application.modify_wsgi_pipeline uses self.%s, which "
+            "openstack-ext does not know: this Swift's proxy is not one "
+            "openstack-ext supports (see openstack_ext.cmd.proxy_pipeline)"
+            % name)
+
+
+def check_swift():
+    """Raise SwiftInternalsError unless the proxy's method is as expected.
+
+    ``swift.proxy.server.Application.modify_wsgi_pipeline`` must be a plain
+    method taking the pipeline wrapper alone.
+    """
+    from swift.proxy import server as proxy_server
+    method = getattr(proxy_server.Application, 'modify_wsgi_pipeline', None)
+    if (not inspect.isfunction(method) or
+            list(inspect.signature(method).parameters) != ['self', 'pipe']):
+        raise SwiftInternalsError(
+            "swift.proxy.server.Application.modify_wsgi_pipeline is not the "
+            "method(self, pipe) openstack-ext calls to know which filters "
+            "the proxy inserts: this Swift's proxy is not one openstack-ext "
+            "supports (see openstack_ext.cmd.proxy_pipeline)")
+
+
+def insert_required_filters(pipe):
+    """Insert the filters the proxy requires into *pipe*, as it does.
+
+    *pipe* is Swift's PipelineWrapper, or anything with its interface.
+    """
+    from swift.proxy import server as proxy_server
+    check_swift()
+    proxy_server.Application.modify_wsgi_pipeline(_ApplicationStandIn(), pipe)
 
 
 def _entry_point_names():
@@ -96,11 +151,7 @@ class LoadedPipeline(object):
         names = _entry_point_names()
         written = list(ctx.filter_contexts)
         if self.is_proxy:
-            # Swift's own code, with a stand-in for the Application it is a
-            # method of (it only uses self.logger).
-            proxy_server.Application.modify_wsgi_pipeline(
-                types.SimpleNamespace(logger=_Collect()),
-                wsgi.PipelineWrapper(ctx))
+            insert_required_filters(wsgi.PipelineWrapper(ctx))
         self.running = [Filter(c.name, _kind(c, names), c.entry_point_name,
                                not any(c is w for w in written))
                         for c in ctx.filter_contexts]
@@ -176,10 +227,8 @@ class _NamePipe(object):
 
 def simulate(filters):
     """The filters the proxy would run for this written list."""
-    from swift.proxy import server as proxy_server
     pipe = _NamePipe(filters)
-    proxy_server.Application.modify_wsgi_pipeline(
-        types.SimpleNamespace(logger=_Collect()), pipe)
+    insert_required_filters(pipe)
     return pipe.filters
 
 

@@ -14,6 +14,9 @@
 
 import os
 import re
+from unittest import mock
+
+import fixtures
 
 from tests.unit.cmd import base
 
@@ -300,3 +303,51 @@ class DocumentedPipelineTest(base.CommandTestCase):
             pipeline.replace(' authtoken', ''), ours=ours).replace(
                 'keystoneauth', 'authtoken keystoneauth', 1))
         self.assertOk(self.run_cli('check-proxy-pipeline', path))
+
+
+class SwiftInternalsTest(base.CommandTestCase):
+    """The one use of Swift's internals is checked before it is relied on."""
+
+    def patch_method(self, method):
+        # mock, not fixtures.MonkeyPatch: that one wraps a function set on
+        # a class in the signature of the one it replaces.
+        from swift.proxy import server as proxy_server
+        patcher = mock.patch.object(proxy_server.Application,
+                                    'modify_wsgi_pipeline', method)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def check(self):
+        path = self.write('proxy-server.conf', proxy_conf(GOOD))
+        return self.run_cli('check-proxy-pipeline', path)
+
+    def test_this_swift_passes(self):
+        from openstack_ext.cmd import proxy_pipeline
+        proxy_pipeline.check_swift()  # raises when it does not
+        self.assertOk(self.check())
+
+    def test_method_with_another_signature(self):
+        self.patch_method(lambda self, pipe, extra: None)
+        self.assertProblems(
+            self.check(),
+            'ERROR: swift.proxy.server.Application.modify_wsgi_pipeline is '
+            'not the method(self, pipe) openstack-ext calls',
+            'FAILED: 1 error')
+
+    def test_method_missing(self):
+        from swift.proxy import server as proxy_server
+        self.useFixture(fixtures.MonkeyPatch(
+            'swift.proxy.server.Application.modify_wsgi_pipeline',
+            fixtures.MonkeyPatch.delete))
+        self.assertFalse(hasattr(proxy_server.Application,
+                                 'modify_wsgi_pipeline'))
+        self.assertProblems(self.check(), 'is not the method(self, pipe)')
+
+    def test_method_using_more_of_the_application(self):
+        def modify_wsgi_pipeline(self, pipe):
+            return self.conf['required_filters']
+        self.patch_method(modify_wsgi_pipeline)
+        self.assertProblems(
+            self.check(),
+            "Swift's Application.modify_wsgi_pipeline uses self.conf, which "
+            "openstack-ext does not know")
