@@ -32,9 +32,10 @@ unrelated way.
 
 import collections
 import configparser
-import importlib.metadata
 import inspect
 import os
+
+from openstack_ext.swift import pipeline
 
 Filter = collections.namedtuple('Filter', 'token kind ep inserted')
 Filter.__doc__ = """One middleware of a pipeline.
@@ -113,15 +114,6 @@ def insert_required_filters(pipe):
     proxy_server.Application.modify_wsgi_pipeline(_ApplicationStandIn(), pipe)
 
 
-def _entry_point_names():
-    """``'module:function'`` of each paste filter factory -> its name."""
-    names = {}
-    for ep in importlib.metadata.entry_points(group='paste.filter_factory'):
-        if ep.dist is not None and ep.dist.name == 'swift':
-            names[ep.value.replace(' ', '')] = ep.name
-    return names
-
-
 def _kind(ctx, names):
     from openstack_ext.swift import ip_whitelist
     if ctx.object is ip_whitelist.filter_factory:
@@ -148,7 +140,7 @@ class LoadedPipeline(object):
                              'app' % path)
         self.app = ctx.app_context.name
         self.is_proxy = ctx.app_context.object is proxy_server.app_factory
-        names = _entry_point_names()
+        names = pipeline.swift_filter_names()
         written = list(ctx.filter_contexts)
         if self.is_proxy:
             insert_required_filters(wsgi.PipelineWrapper(ctx))
@@ -247,8 +239,6 @@ def propose(written, our_token):
     and were left of that point move right after it, and the filters the
     proxy would insert left of it are listed explicitly right of it.
     """
-    from openstack_ext.swift import pipeline
-
     ours = next((f for f in written if f.kind == OURS),
                 Filter(our_token, OURS, None, False))
     rest = [f for f in written if f.kind != OURS]

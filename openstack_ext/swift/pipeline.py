@@ -17,8 +17,12 @@ placement that opens a bypass stops the proxy), ``openstack-ext
 check-proxy-pipeline`` reports on them and prints the corrected pipeline
 (``--print-fixed-pipeline``: the line alone), and the DevStack plugin
 writes that line and then runs the check. Middleware are named by their
-Swift entry point names.
+Swift entry point names, read from Swift's own package metadata
+(:func:`swift_filter_names`), whatever their section is called.
 """
+
+import functools
+import importlib.metadata
 
 #: Left of ip_whitelist, or the whitelist can be skipped (an error):
 #:
@@ -42,23 +46,6 @@ SHOULD_FOLLOW = ('bulk', 'formpost', 'staticweb', 'copy', 'slo', 'dlo',
 # not finding one right of ip_whitelist means it is left of it.
 ALWAYS_PRESENT = ('copy', 'dlo', 'versioned_writes')
 
-NAMES_BY_MODULE = {
-    'swift.common.middleware.bulk': 'bulk',
-    'swift.common.middleware.s3api.s3api': 's3api',
-    'swift.common.middleware.tempurl': 'tempurl',
-    'swift.common.middleware.tempauth': 'tempauth',
-    'swift.common.middleware.keystoneauth': 'keystoneauth',
-    'swift.common.middleware.formpost': 'formpost',
-    'swift.common.middleware.staticweb': 'staticweb',
-    'swift.common.middleware.copy': 'copy',
-    'swift.common.middleware.slo': 'slo',
-    'swift.common.middleware.dlo': 'dlo',
-    'swift.common.middleware.versioned_writes.legacy': 'versioned_writes',
-    'swift.common.middleware.versioned_writes.object_versioning':
-        'versioned_writes',
-    'swift.common.middleware.symlink': 'symlink',
-}
-
 MAX_DEPTH = 100  # a pipeline is a few dozen apps; never loop forever
 
 
@@ -68,9 +55,40 @@ MAX_DEPTH = 100  # a pipeline is a few dozen apps; never loop forever
 NEXT_APP_ATTRIBUTES = ('app', '_app', 'application', '_application')
 
 
+@functools.lru_cache(maxsize=1)
+def swift_filter_names():
+    """Swift's paste filter factories: ``'module:function'`` -> entry point.
+
+    The one source of middleware names, here and in ``openstack-ext
+    check-proxy-pipeline``.
+    """
+    names = {}
+    for ep in importlib.metadata.entry_points(group='paste.filter_factory'):
+        if ep.dist is not None and ep.dist.name == 'swift':
+            names[ep.value.replace(' ', '')] = ep.name
+    return names
+
+
+# One entry per class module of a middleware seen: a few dozen at most.
+@functools.lru_cache(maxsize=256)
+def name_of_module(module):
+    """The entry point whose factory's module is *module* or contains it.
+
+    A factory may return a class of a submodule (versioned_writes returns
+    ``versioned_writes.legacy`` or ``.object_versioning`` middleware).
+    """
+    by_module = {value.partition(':')[0]: name
+                 for value, name in swift_filter_names().items()}
+    while module:
+        if module in by_module:
+            return by_module[module]
+        module = module.rpartition('.')[0]
+    return None
+
+
 def name_of(app):
-    """The entry point name of a known middleware instance, or ``None``."""
-    return NAMES_BY_MODULE.get(type(app).__module__)
+    """The entry point name of a Swift middleware instance, or ``None``."""
+    return name_of_module(type(app).__module__)
 
 
 def names_right_of(app):

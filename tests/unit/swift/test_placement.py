@@ -103,3 +103,34 @@ class TestPlacementProblems(testtools.TestCase):
             list(pipeline.SHOULD_FOLLOW), [])
         self.assertEqual([], errors)
         self.assertEqual(len(pipeline.SHOULD_FOLLOW), len(warnings))
+
+
+class TestNames(testtools.TestCase):
+    """Middleware names come from Swift's entry points, the one source."""
+
+    def test_every_name_of_the_rules_is_a_swift_entry_point(self):
+        names = set(pipeline.swift_filter_names().values())
+        for name in (pipeline.MUST_PRECEDE + pipeline.SHOULD_FOLLOW +
+                     pipeline.ALWAYS_PRESENT):
+            self.assertIn(name, names)
+
+    def test_instances_of_every_factory_are_named(self):
+        for name, factory in FACTORIES.items():
+            if name == 'ip_whitelist':
+                continue
+            self.assertEqual(name, pipeline.name_of(
+                factory({}, always_allow='127.0.0.1')(final_app)))
+
+    def test_submodules_of_a_factory_module(self):
+        # versioned_writes' factory returns either of these.
+        for module in ('swift.common.middleware.versioned_writes.legacy',
+                       'swift.common.middleware.versioned_writes.'
+                       'object_versioning'):
+            self.assertEqual('versioned_writes',
+                             pipeline.name_of_module(module))
+        self.assertEqual('s3api', pipeline.name_of_module(
+            'swift.common.middleware.s3api.s3api'))
+        self.assertEqual('s3token', pipeline.name_of_module(
+            'swift.common.middleware.s3api.s3token'))
+        self.assertIsNone(pipeline.name_of_module('swift.common.utils'))
+        self.assertIsNone(pipeline.name_of(final_app))
