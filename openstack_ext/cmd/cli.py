@@ -20,6 +20,7 @@ environment for the verbs that concern it.
 import argparse
 import sys
 
+from openstack_ext.cmd import api_paste
 from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
@@ -40,6 +41,8 @@ Ask what openstack-ext would do, before you deploy a change:
   rules                 show or repair an account's or container's allow-*
                         rules and mode, without a token (Swift's internal
                         client)
+  print-api-paste       Nova's api-paste.ini (or a deployment tool's
+                        overrides) with ip_pool_stamp in both v2.1 pipelines
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -56,7 +59,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
-                 rules):
+                 rules, api_paste):
         verb.add_parser(subparsers)
     return parser
 

@@ -178,11 +178,7 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         nova_conf.CONF.register_opts(http_proxy_to_wsgi.OPTS,
                                      group='oslo_middleware')
         self.flags(enable_proxy_headers_parsing=True, group='oslo_middleware')
-        paste = nova_api_paste()
-        if self.stamp:
-            paste = stamped_api_paste(
-                self.useFixture(fixtures.TempDir()).path)
-        self.flags(api_paste_config=paste, group='wsgi')
+        self.flags(api_paste_config=self.api_paste_config(), group='wsgi')
         # Importing swift (its tests share the stestr worker) replaces
         # paste.deploy's ConfigLoader with one that adds __name__ to every
         # section, which Nova's urlmap takes for a path to load, forever.
@@ -195,6 +191,12 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
             self._start_compute(host)
         self.image = self.glance.auto_disk_config_enabled_image['id']
         self.flavor = self.api.get_flavors()[0]['id']
+
+    def api_paste_config(self):
+        """The api-paste.ini nova-api loads: Nova's, with our snippet."""
+        if self.stamp:
+            return stamped_api_paste(self.useFixture(fixtures.TempDir()).path)
+        return nova_api_paste()
 
     def _wait_for_server_parameter(self, server, expected_params,
                                    max_retries=10, *args, **kwargs):
