@@ -16,22 +16,31 @@ The placement rules are the middleware's own
 (:func:`openstack_ext.swift.pipeline.placement_problems`, which also stops
 the proxy at start on an error), applied to the pipeline as the proxy would
 run it (see :mod:`openstack_ext.cmd.proxy_pipeline`); the options are
-checked by constructing the middleware from them.
+checked by constructing the middleware from them. A deployment tool's
+YAML file is checked as the proxy-server.conf the tool makes of it, and
+fixed in its own form (see :mod:`openstack_ext.cmd.pipeline_forms`).
 """
 
 import argparse
 import difflib
+import os
+import tempfile
 import textwrap
 
 from openstack_ext.cmd import report
 from openstack_ext.swift import pipeline
 
-HELP = 'is ip_whitelist placed and configured right in proxy-server.conf?'
+HELP = ('is ip_whitelist placed and configured right in proxy-server.conf '
+        '(or an OpenStack-Ansible or openstack-helm file)?')
 DESCRIPTION = """\
 Read a Swift proxy-server.conf (or proxy-server.conf.d directory) the way
 swift-proxy-server does, including the middleware the proxy inserts on its
 own (gatekeeper, copy, dlo, versioned_writes...), and check the ip_whitelist
-filter:
+filter. A .yml or .yaml file is read in a deployment tool's form, as the
+proxy-server.conf the tool writes from it: OpenStack-Ansible's
+swift_middleware_list (a list, alone or in a user_variables file, with
+swift_proxy_server_conf_overrides) or an openstack-helm swift values file
+(conf.proxy_server). The check:
 
   * present, once, under any section name (use = egg:openstack_ext#
     ip_whitelist or paste.filter_factory = openstack_ext.swift.ip_whitelist:
@@ -42,7 +51,8 @@ filter:
     backend servers);
   * its options parse (ERROR: the proxy refuses to start) and are known.
 
-When the placement is wrong it prints the corrected "pipeline =" line.""" % (
+When the placement is wrong it prints the corrected "pipeline =" line, or
+for a tool's file the YAML to put in it.""" % (
     # The rules themselves (openstack_ext.swift.pipeline), not a copy.
     textwrap.fill('after %s (ERROR: otherwise the whitelist can be bypassed; '
                   'the proxy refuses to start);'
@@ -58,10 +68,15 @@ examples:
       /etc/swift/proxy-server.conf.d
   openstack-ext check-proxy-pipeline --print-fixed-pipeline \
       /etc/swift/proxy-server.conf
+  openstack-ext check-proxy-pipeline \
+      /etc/openstack_deploy/user_variables_openstack_ext.yml
+  openstack-ext check-proxy-pipeline --print-fixed-pipeline swift.yaml
 
 exit status: 0 no problem, 1 an error or a warning (with --allow-warnings:
 only an error), 2 usage error."""
 
+FORM_NAMES = {'osa': 'OpenStack-Ansible swift_middleware_list',
+              'helm': 'openstack-helm conf.proxy_server'}
 KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
                  'deny_without_rules', 'mode', 'max_rules',
                  'rules_cache_time')
@@ -73,14 +88,17 @@ def add_parser(subparsers):
         'check-proxy-pipeline', help=HELP, description=DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', metavar='PROXY_SERVER_CONF',
-                        help='proxy-server.conf file or .conf.d directory')
+                        help='proxy-server.conf file or .conf.d directory, '
+                        'or a .yml/.yaml file: OpenStack-Ansible '
+                        'swift_middleware_list or openstack-helm values')
     parser.add_argument('--allow-warnings', action='store_true',
                         help='exit 0 when there are warnings but no error')
     parser.add_argument('--print-fixed-pipeline', action='store_true',
                         help='print only the value of "pipeline =" with '
                         'ip_whitelist placed by these rules (the Fix: line; '
-                        'the DevStack plugin writes it); exit 1 when it '
-                        'cannot be placed automatically')
+                        'the DevStack plugin writes it), or for a tool\'s '
+                        'file the YAML that sets it; exit 1 when it cannot '
+                        'be placed automatically')
     parser.set_defaults(run=run)
 
 
@@ -161,7 +179,16 @@ def _fixed(loaded, proxy_pipeline):
     return proxy_pipeline.propose(loaded.written, token)
 
 
-def _print_fixed(out, loaded, proxy_pipeline, pipeline):
+def _tool_fix(tool, loaded, fixed):
+    """The fix in the tool's own YAML form."""
+    from openstack_ext.cmd import pipeline_forms
+    missing = any(f.kind == pipeline_forms.OURS and
+                  'filter:' + f.token not in loaded.sections for f in fixed)
+    return pipeline_forms.fixed_text(
+        tool, [f.token for f in fixed] + [loaded.app], missing)
+
+
+def _print_fixed(out, loaded, proxy_pipeline, pipeline, tool):
     fixed = _fixed(loaded, proxy_pipeline)
     errors, _warnings = pipeline.placement_problems(
         *proxy_pipeline.split_at_ours(proxy_pipeline.simulate(fixed)))
@@ -169,11 +196,15 @@ def _print_fixed(out, loaded, proxy_pipeline, pipeline):
         out.write('ERROR: no automatic placement of ip_whitelist: %s\n'
                   % '; '.join(errors))
         return 1
-    out.write('%s %s\n' % (' '.join(f.token for f in fixed), loaded.app))
+    if tool:
+        out.write(_tool_fix(tool, loaded, fixed))
+    else:
+        out.write('%s %s\n' % (' '.join(f.token for f in fixed),
+                               loaded.app))
     return 0
 
 
-def _propose(rep, loaded, proxy_pipeline, pipeline):
+def _propose(rep, loaded, proxy_pipeline, pipeline, tool):
     fixed = _fixed(loaded, proxy_pipeline)
     left, right = proxy_pipeline.split_at_ours(
         proxy_pipeline.simulate(fixed))
@@ -184,8 +215,13 @@ def _propose(rep, loaded, proxy_pipeline, pipeline):
         rep.line('Fix: add cache (use = egg:swift#memcache) before '
                  'ip_whitelist.')
         return
-    rep.line('Fix: in [pipeline:main] of %s, use' % loaded.path)
-    rep.line('pipeline = %s %s' % (_line(fixed), loaded.app), 4)
+    if tool:
+        rep.line('Fix: in %s, use' % tool.path)
+        for line in _tool_fix(tool, loaded, fixed).splitlines():
+            rep.line(line, 4)
+    else:
+        rep.line('Fix: in [pipeline:main] of %s, use' % loaded.path)
+        rep.line('pipeline = %s %s' % (_line(fixed), loaded.app), 4)
     running = proxy_pipeline.simulate(fixed)
     if len(running) > len(fixed):
         rep.para('%s %s' % (_line(running), loaded.app), 2,
@@ -194,13 +230,38 @@ def _propose(rep, loaded, proxy_pipeline, pipeline):
         rep.line('and add cache (use = egg:swift#memcache) before '
                  'ip_whitelist', 2)
     for f in fixed:
-        if 'filter:' + f.token in loaded.sections:
+        if tool or 'filter:' + f.token in loaded.sections:
             continue
         rep.line('and add the section', 2)
         text = (proxy_pipeline.OUR_SECTION if f.kind == proxy_pipeline.OURS
                 else '[filter:%s]\nuse = egg:swift#%s' % (f.token, f.kind))
         for line in text.splitlines():
             rep.line(line, 4)
+
+
+def _load(rep, args, proxy_pipeline, workdir):
+    """``(LoadedPipeline, ToolPipeline or None)``, or None when reported."""
+    from openstack_ext.cmd import pipeline_forms
+    tool = None
+    try:
+        path = args.config
+        if pipeline_forms.is_tool_file(path):
+            tool = pipeline_forms.read(path)
+            path = os.path.join(workdir, 'proxy-server.conf')
+            with open(path, 'w') as f:
+                f.write(pipeline_forms.proxy_conf_text(tool))
+        if not args.print_fixed_pipeline:
+            rep.field('config', args.config + (
+                ' (%s)' % FORM_NAMES[tool.form] if tool else ''))
+            for name, item in sorted(tool.written.items() if tool else ()):
+                rep.note('%s is checked as %s, as it renders when its '
+                         'condition holds' % (item, name))
+        return proxy_pipeline.LoadedPipeline(path), tool
+    except ValueError as error:
+        if tool or pipeline_forms.is_tool_file(args.config):
+            rep.error(str(error))  # what the file says, not the proxy
+            return None
+        raise
 
 
 def run(args, out):
@@ -210,6 +271,13 @@ def run(args, out):
     from paste.deploy import loadwsgi  # noqa: F401
     from swift.proxy import server  # noqa: F401
 
+    # A tool's file is checked as the proxy-server.conf it makes, written
+    # here for as long as the check reads it.
+    with tempfile.TemporaryDirectory(prefix='check-proxy-pipeline-') as tmp:
+        return _check(args, out, tmp)
+
+
+def _check(args, out, workdir):
     from openstack_ext.cmd import proxy_pipeline
     from openstack_ext.swift import pipeline
 
@@ -219,10 +287,11 @@ def run(args, out):
     except proxy_pipeline.SwiftInternalsError as error:
         rep.error(str(error))
         return rep.verdict('', args.allow_warnings)
-    if not args.print_fixed_pipeline:
-        rep.field('config', args.config)
     try:
-        loaded = proxy_pipeline.LoadedPipeline(args.config)
+        result = _load(rep, args, proxy_pipeline, workdir)
+        if result is None:
+            return rep.verdict('', args.allow_warnings)
+        loaded, tool = result
     except Exception as error:  # whatever stops the proxy loading it
         rep.error('the proxy cannot load this pipeline: %s' % error)
         if 'swift.common.middleware.ip_whitelist' in str(error):
@@ -235,7 +304,7 @@ def run(args, out):
                   '(use = egg:swift#proxy)' % loaded.app)
         return rep.verdict('', args.allow_warnings)
     if args.print_fixed_pipeline:
-        return _print_fixed(out, loaded, proxy_pipeline, pipeline)
+        return _print_fixed(out, loaded, proxy_pipeline, pipeline, tool)
     rep.field('pipeline', '%s %s' % (_line(loaded.written), loaded.app))
     if any(f.inserted for f in loaded.running):
         rep.field('as run', '%s %s' % (_line(loaded.running), loaded.app))
@@ -261,6 +330,6 @@ def run(args, out):
         _check_options(rep, loaded.our_options,
                        loaded.our_section_options)
     if needs_fix:
-        _propose(rep, loaded, proxy_pipeline, pipeline)
+        _propose(rep, loaded, proxy_pipeline, pipeline, tool)
     return rep.verdict('ip_whitelist is placed and configured correctly',
                        args.allow_warnings)

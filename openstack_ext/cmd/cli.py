@@ -33,7 +33,8 @@ Ask what openstack-ext would do, before you deploy a change:
 
   explain-pool          which Nova IP pool (and hosts) a client address gets
   check-proxy-pipeline  is ip_whitelist placed and configured right in a
-                        Swift proxy-server.conf
+                        Swift proxy-server.conf (or an OpenStack-Ansible or
+                        openstack-helm file)
   check-rule            is an allow-* container/account rule valid, and what
                         it covers
   stamp-servers         record a signed IP pool for Nova servers created
