@@ -84,3 +84,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         || { say "installation is broken; see $log"; exit 1; }
     echo "$want" > "$stamp"
 fi
+
+# The deployment tools' own code (Kolla, Kolla-Ansible, config_template),
+# for tests/deploy; should the registry not serve them, those tests skip
+# and say why.
+OPENSTACK_EXT_VENV=$VENV bash "$TOP/tools/deploy-tools.sh" ||
+    say "the deployment tools could not be installed: tests/deploy skip"
