@@ -154,6 +154,13 @@ class SwiftOnlyVenvTest(ServiceVenv):
                 'nova', 'nova.conf.ip-pools-guide-example'), '10.1.0.5'),
             'explain-pool', 'oslo_config')
 
+    def test_tool_files_need_pyyaml_and_say_so(self):
+        status, output = self.command('check-proxy-pipeline', self.sample(
+            'deploy', 'openstack-helm', 'swift.yaml'))
+        self.assertEqual(1, status, output)
+        self.assertIn('needs PyYAML, which is not installed in this '
+                      'environment', ' '.join(output.split()))
+
 
 class NovaOnlyVenvTest(ServiceVenv):
 
@@ -191,6 +198,15 @@ class NovaOnlyVenvTest(ServiceVenv):
             '10.1.0.5')
         self.assertEqual(0, status, output)
         self.assertIn('doc', output)
+
+    def test_installed_api_paste_is_the_installed_novas(self):
+        # The file Kolla's nova-api.conf points at, written again from the
+        # nova of this venv: the same, line for line.
+        status, output = self.command('print-api-paste')
+        self.assertEqual(0, status, output)
+        with open(self.sample('deploy', 'kolla-ansible',
+                              'api-paste.ini')) as f:
+            self.assertEqual(f.read(), output)
 
     def test_swift_verbs_say_run_them_where_swift_runs(self):
         output = self.assertWrongEnvironment(

@@ -99,6 +99,18 @@ class WheelTest(testtools.TestCase):
                       expected)  # the control: etc/ was found
         self.assertEqual(expected, shipped)
 
+    def test_kolla_nova_api_names_the_installed_api_paste(self):
+        # Kolla's nova images pip-install the package into their venv:
+        # nova-api.conf points at where the wheel puts the api-paste.ini.
+        conf = configparser.RawConfigParser()
+        conf.read(os.path.join(wheel.TOP, 'etc', 'deploy', 'kolla-ansible',
+                               'config', 'nova', 'nova-api.conf'))
+        prefix = '/var/lib/kolla/venv/'
+        path = conf['wsgi']['api_paste_config']
+        self.assertTrue(path.startswith(prefix), path)
+        data = self.dist_info.replace('.dist-info', '.data') + '/data/'
+        self.assertIn(data + path[len(prefix):], self.names)
+
     def test_ships_every_module(self):
         modules = set()
         for folder, _dirs, files in os.walk(os.path.join(wheel.TOP, OURS)):
