@@ -256,12 +256,10 @@ def _load(rep, args, proxy_pipeline, workdir):
             for name, item in sorted(tool.written.items() if tool else ()):
                 rep.note('%s is checked as %s, as it renders when its '
                          'condition holds' % (item, name))
-        return proxy_pipeline.LoadedPipeline(path), tool
-    except ValueError as error:
-        if tool or pipeline_forms.is_tool_file(args.config):
-            rep.error(str(error))  # what the file says, not the proxy
-            return None
-        raise
+    except ValueError as error:  # what the tool's file says
+        rep.error(str(error))
+        return None
+    return proxy_pipeline.LoadedPipeline(path), tool
 
 
 def run(args, out):
@@ -293,7 +291,10 @@ def _check(args, out, workdir):
             return rep.verdict('', args.allow_warnings)
         loaded, tool = result
     except Exception as error:  # whatever stops the proxy loading it
-        rep.error('the proxy cannot load this pipeline: %s' % error)
+        rep.error('the proxy cannot load this pipeline: %s' % str(
+            error).replace(os.path.join(workdir, 'proxy-server.conf'),
+                           'the proxy-server.conf made from %s'
+                           % args.config))
         if 'swift.common.middleware.ip_whitelist' in str(error):
             rep.para('This is the 2013 guide\'s module. Replace its '
                      'paste.filter_factory line with "use = egg:openstack_ext'

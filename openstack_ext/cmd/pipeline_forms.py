@@ -183,6 +183,9 @@ def proxy_conf_text(tool):
         if '%s:%s' % (kind, name) in sections:
             continue
         default = None if name == OURS else _default_section(name)
+        if default and default[0] != kind and kind == 'app':
+            raise ValueError('%s: the pipeline ends in %s, not in the proxy '
+                             'app (proxy-server)' % (tool.path, name))
         if default is None or default[0] != kind:
             raise ValueError(
                 '%s lists %s, but neither the file nor the tool defines '

@@ -220,6 +220,23 @@ class ToolFormsTest(base.CommandTestCase):
             'lists nosuch, but neither the file nor the tool defines its '
             '[filter:nosuch] section')
 
+    def test_pipeline_not_ending_in_the_proxy(self):
+        self.assertBadInput(
+            yaml.safe_dump({'swift_middleware_list': ['cache',
+                                                      'proxy-logging']}),
+            'the pipeline ends in proxy-logging, not in the proxy app '
+            '(proxy-server)')
+
+    def test_loader_errors_name_the_tools_file(self):
+        data = {'swift_middleware_list': OSA_FIXED,
+                'swift_proxy_server_conf_overrides': {
+                    'filter:ip_whitelist': {'use': 'nosuch'}}}
+        status, output = self.check(data)
+        self.assertEqual(1, status, output)
+        self.assertIn('the proxy cannot load this pipeline', output)
+        self.assertIn('the proxy-server.conf made from %s' % os.path.join(
+            self.dir, 'user_variables.yml'), self.flat(output))
+
     def test_empty_file(self):
         self.assertBadInput('', 'has neither', name='x.yml')
 
