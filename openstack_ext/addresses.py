@@ -31,6 +31,7 @@ be compared:
 
 import bisect
 import ipaddress
+import socket
 
 IPV4_MAPPED_PREFIX = 96  # ::ffff:0:0/96 carries the IPv4 address space
 
@@ -44,12 +45,33 @@ def _parse(text):
         value = value[1:-1]
     value = value.partition('%')[0]
     try:
-        address = ipaddress.ip_address(value)
+        address = _ip_address(value)
     except ValueError:
         raise ValueError('%r is not an IP address' % (text,)) from None
     if address.version == 6 and address.ipv4_mapped is not None:
         return address.ipv4_mapped, True
     return address, False
+
+
+def _ip_address(value):
+    """``ipaddress.ip_address(value)``, parsed by the C library when it can.
+
+    A value the C library reads and writes back unchanged (the canonical
+    spelling, which a server's REMOTE_ADDR always is) is the address of
+    that number; anything else is left to ``ipaddress``, so what is
+    accepted, and what it means, is exactly ``ipaddress``'s.
+    """
+    family = socket.AF_INET6 if ':' in value else socket.AF_INET
+    try:
+        packed = socket.inet_pton(family, value)
+    except (OSError, ValueError):  # ValueError: not ASCII, or a NUL
+        packed = None
+    if packed is not None and socket.inet_ntop(family, packed) == value:
+        number = int.from_bytes(packed, 'big')
+        if family == socket.AF_INET:
+            return ipaddress.IPv4Address(number)
+        return ipaddress.IPv6Address(number)
+    return ipaddress.ip_address(value)
 
 
 def parse_address(text):

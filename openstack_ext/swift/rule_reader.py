@@ -207,6 +207,15 @@ class RuleReader(object):
 
 
 def holder_key(account, container=None):
-    """The string naming an account or container in :class:`RuleCache`."""
+    """The string naming an account or container in :class:`RuleCache`.
+
+    Swift's info-cache key (``get_cache_key``), written out for ASCII
+    names, whose WSGI and native strings are the same (the format is
+    checked at start by :func:`check_swift`).
+    """
+    if account.isascii() and (container is None or container.isascii()):
+        if container:
+            return 'container/%s/%s' % (account, container)
+        return 'account/%s' % account
     return proxy_base.get_cache_key(swob.wsgi_to_str(account),
                                     container and swob.wsgi_to_str(container))
