@@ -27,6 +27,7 @@ from openstack_ext.cmd import explain_pool
 from openstack_ext.cmd import report
 from openstack_ext.cmd import rules
 from openstack_ext.cmd import stamp_servers
+from openstack_ext.cmd import sync_pools
 
 DESCRIPTION = """\
 Ask what openstack-ext would do, before you deploy a change:
@@ -44,6 +45,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         client)
   print-api-paste       Nova's api-paste.ini (or a deployment tool's
                         overrides) with ip_pool_stamp in both v2.1 pipelines
+  sync-pools            keep each hostname IP pool in its Nova host
+                        aggregate (after discover_hosts, and on a timer)
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -60,7 +63,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
-                 rules, api_paste):
+                 rules, api_paste, sync_pools):
         verb.add_parser(subparsers)
     return parser
 

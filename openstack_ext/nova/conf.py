@@ -82,7 +82,10 @@ everyone else as before. At least one of ``client_networks`` and
              'hostname that ends the hostname or is followed by a character '
              'other than a letter or digit: pool "doc" holds doc, doc-1 and '
              'doc.example.org but not docker-1 (case matters); with pools '
-             '"dev" and "dev-eu", dev-eu-1 is in "dev-eu".'),
+             '"dev" and "dev-eu", dev-eu-1 is in "dev-eu". "openstack-ext '
+             'sync-pools" keeps each pool in a host aggregate, '
+             'ip-pool-<pool>, with aggregate_metadata_key=<pool>: run it '
+             'after "nova-manage cell_v2 discover_hosts" and on a timer.'),
             (AGGREGATE_METADATA,
              'A host is in pool P when it is in a host aggregate whose '
              'metadata has aggregate_metadata_key=P ("openstack aggregate '
@@ -94,8 +97,9 @@ everyone else as before. At least one of ``client_networks`` and
         'aggregate_metadata_key',
         default='ip_pool',
         help="""
-Host aggregate metadata key that names a pool, with
-``host_selection = aggregate_metadata``.
+Host aggregate metadata key that names a pool: set by the operator with
+``host_selection = aggregate_metadata``, by ``openstack-ext sync-pools`` on
+the ``ip-pool-<pool>`` aggregates with ``hostname_prefix``.
 """),
     cfg.IntOpt(
         'trusted_proxy_hops',
@@ -129,17 +133,6 @@ commas), the same list on every nova-api and nova-scheduler. Required by
 Unset on the scheduler, every ``ip_pool`` hint is ignored: new servers are
 placed from the request address and moved servers stay in the pool of the
 host they leave.
-"""),
-    cfg.IntOpt(
-        'pool_aggregate_refresh',
-        default=60,
-        min=0,
-        help="""
-With ``host_selection = hostname_prefix``: seconds after which
-nova-scheduler lists the compute nodes again, when a request arrives, to
-add new hosts to their pool's placement aggregate. A request for a pool
-with no known host makes it look again sooner (at most every 10 seconds).
-0 lists them for every request (costly in a large cloud).
 """),
 ]
 

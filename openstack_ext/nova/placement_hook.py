@@ -17,55 +17,52 @@ request filters of ``nova.scheduler.request_filter`` (tenant and AZ
 isolation among them), which add ``member_of`` aggregates to the query.
 Nova has no entry point for more, so when nova-scheduler loads
 ``ClientNetworkPoolFilter`` (at start, with its enabled filters),
-:func:`install` appends :func:`require_ip_pool` to that module's
-``ALL_REQUEST_FILTERS``, once per process however often it is called.
+:func:`install` appends a :class:`PoolRequestFilter` to that module's
+``ALL_REQUEST_FILTERS`` (replacing one installed before, so the last
+configuration loaded applies).
 
-For every scheduling request but a rebuild (boots and every move),
-:func:`require_ip_pool` resolves the request's pool as the host filter does
-and requires placement to return hosts of that pool only, by the
-aggregates of :mod:`openstack_ext.nova.pool_aggregates`. Placement's cut
-(``[scheduler] max_placement_results``) is then made among the pool's
-hosts, so a pool with room always gets its servers. A request left
-unconstrained (``default_pool = *``, a legacy move from a host in no pool)
-is not touched. The host filter still checks every host it sees, so a
-placement aggregate that is out of date can never place a server outside
-its pool.
-
-A move also forbids placement the hosts it leaves (Nova's
-``ignore_hosts``, which Nova itself drops only after placement's cut), by
-one-host placement aggregates (see :mod:`openstack_ext.nova.pool_aggregates`),
+For every scheduling request but a rebuild (boots and every move), the
+request filter asks :mod:`openstack_ext.nova.pool_decision` for the
+request's pool and requires placement to return hosts of that pool only,
+by the pool's host aggregates (:mod:`openstack_ext.nova.pool_aggregates`).
+Placement's cut (``[scheduler] max_placement_results``) is then made among
+the pool's hosts, so a pool with room always gets its servers. A request
+left unconstrained (``default_pool = *``, a legacy move from a host in no
+pool) is not touched. A move also forbids placement the hosts it leaves,
 so that at a cut of 1 placement's single candidate is another host of the
-pool. Unconstrained moves are left exactly to Nova (which, at
-a cut of 1, fails a move whose one candidate is the host it leaves:
-"There are not enough hosts available.").
+pool.
 
-Failures, as the server fault shows them (``No valid host was found.``
-followed by the reason):
+:func:`install` also wraps ``SchedulerManager.select_destinations``. When
+a pooled request fails with NoValidHost and hostname pools are in use, the
+scheduler first catches up with hosts discovered since the last
+``openstack-ext sync-pools`` (:meth:`PoolSync.catch_up
+<openstack_ext.nova.pool_sync.PoolSync.catch_up>`, add-only, never waited
+for) and, if one joined the request's pool, schedules the request once
+more. A request that still fails keeps Nova's fault unchanged
+("No valid host was found. There are not enough hosts available."), and
+the scheduler logs the pool's part at warning level:
 
-* the client is in no pool: "The client's network is in no IP pool.";
-* no compute host is in the pool: "IP pool 'qa' has no compute host.";
 * placement finds no host of the pool with room: "No host of IP pool
   'doc' has room for this request (the pool has 2 hosts)." (for a move,
   "... has 2 hosts, including doc-1, which the server leaves");
 * placement offers hosts of the pool but Nova's filters turn all of them
   down: "Placement offered hosts of IP pool 'doc' with room for this
   request, but none passed the scheduler's filters (the pool has 2
-  hosts).". Placement offers at most ``max_placement_results`` of them:
-  other hosts of the pool may have passed.
+  hosts).".
 
-For these last two, :func:`install` also wraps
-``SchedulerManager.select_destinations``: when it fails with Nova's own
-NoValidHost for a request this hook constrained, the reason is replaced
-by one naming the pool; every other request and reason is Nova's.
+The pool's hosts are counted from the aggregates read for that request.
+Refusals that are the pool's own are the fault's reason: "The client's
+network is in no IP pool.", "IP pool 'qa' has no compute host.".
 
 The hook relies on things in Nova that are not a public interface:
 ``ALL_REQUEST_FILTERS`` is a list that ``process_reqspec`` reads when it
 runs, ``SchedulerManager.select_destinations`` calls ``process_reqspec``,
 takes ``spec_obj`` and is an RPC endpoint method whose NoValidHost
-oslo.messaging's ``expected_exceptions`` wraps, and ``Destination`` has
-``require_aggregates`` and ``append_forbidden_aggregates``.
-:func:`install` checks them and raises :class:`PlacementHookError`, which
-stops nova-scheduler at start, when this Nova is different.
+oslo.messaging's ``expected_exceptions`` wraps, ``Destination`` has
+``require_aggregates`` and ``append_forbidden_aggregates``, and what
+:mod:`openstack_ext.nova.nova_access` reads. :func:`install` checks them
+and raises :class:`PlacementHookError`, which stops nova-scheduler at
+start, when this Nova is different.
 """
 
 import collections
@@ -81,18 +78,20 @@ from nova.i18n import _
 from nova.objects import request_spec as request_spec_objects
 from nova.scheduler import manager
 from nova.scheduler import request_filter
+from nova.scheduler import utils as scheduler_utils
+
+from openstack_ext.nova import nova_access
+from openstack_ext.nova import pool_aggregates
+from openstack_ext.nova import pool_decision
 
 LOG = logging.getLogger(__name__)
 
-# The ClientNetworkPoolFilter the hook asks; the one loaded last.
-_pool_filter = None
-# Where require_ip_pool leaves its constraint for the fault: on the
-# scheduler's own RequestSpec object, never serialised.
-_CONSTRAINT = '_openstack_ext_pool_constraint'
 # Nova's reasons (nova/scheduler/manager.py): placement found nothing, and
 # the filters left fewer hosts than servers.
 _NO_CANDIDATE = ''
 _FILTERED_OUT = _('There are not enough hosts available.')
+# Marks the request filter installed here in ALL_REQUEST_FILTERS.
+_MARK = '_openstack_ext_pool_hook'
 
 PoolConstraint = collections.namedtuple('PoolConstraint', [
     'pool',       # the pool's name
@@ -105,6 +104,62 @@ PoolConstraint = collections.namedtuple('PoolConstraint', [
 
 class PlacementHookError(RuntimeError):
     """This Nova's request-filter stage is not what the hook expects."""
+
+
+class PoolRequestFilter(object):
+    """Requires the aggregates of the request's pool in placement's query."""
+
+    def __init__(self, decider, aggregates, left_hosts, sync=None):
+        """Decide with *decider*, require what *aggregates* name.
+
+        :param sync: a :class:`~openstack_ext.nova.pool_sync.PoolSync` to
+            catch up with new hosts (``hostname_prefix``), or ``None``.
+        """
+        self.decider = decider
+        self.aggregates = aggregates
+        self.left_hosts = left_hosts
+        self.sync = sync
+
+    def require_ip_pool(self, ctxt, request_spec):
+        """Require the aggregates of the request's IP pool."""
+        try:
+            pool, log_args = self.decider.decide(request_spec)
+        except pool_decision.PoolRefused as refused:
+            raise exception.RequestFilterFailed(reason=refused.reason)
+        if not pool_decision.constrains(pool):
+            return False
+        left = frozenset(pool_decision.field(request_spec, 'ignore_hosts')
+                         or ())
+        try:
+            required, forbidden, hosts = self.aggregates.for_pool(ctxt, pool)
+        except pool_aggregates.PoolHasNoHost as exc:
+            nova_access.note_constraint(request_spec, PoolConstraint(
+                pool, [], set(), frozenset(), left))
+            LOG.warning('Refusing instance %(uuid)s: %(reason)s (%(why)s; '
+                        'request from %(chain)s)%(note)s',
+                        dict(log_args, reason=exc.message,
+                             note=self.decider.unknown_pool_note(pool)))
+            raise
+        if left:
+            forbidden = forbidden | self.left_hosts.forbidden(ctxt,
+                                                              sorted(left))
+        constraint = PoolConstraint(pool, required, forbidden, hosts, left)
+        if ('requested_destination' not in request_spec or
+                request_spec.requested_destination is None):
+            request_spec.requested_destination = (
+                request_spec_objects.Destination())
+        destination = request_spec.requested_destination
+        destination.require_aggregates(constraint.required)
+        if constraint.forbidden:
+            destination.append_forbidden_aggregates(constraint.forbidden)
+        nova_access.note_constraint(request_spec, constraint)
+        LOG.debug('require_ip_pool request filter added aggregates '
+                  '%(required)s (forbidden: %(forbidden)s) for instance '
+                  '%(uuid)s', {'required': ','.join(constraint.required),
+                               'forbidden': ','.join(
+                                   sorted(constraint.forbidden)) or 'none',
+                               'uuid': request_spec.instance_uuid})
+        return True
 
 
 def _names_used(function, depth=3):
@@ -184,13 +239,12 @@ def _nova_select_destinations():
     return getattr(method, '_openstack_ext_wraps', method)
 
 
-def install(pool_filter):
-    """Make :func:`require_ip_pool` ask *pool_filter*; idempotent.
+def install(pool_request_filter):
+    """Put *pool_request_filter* in Nova's request filters; idempotent.
 
     :raises PlacementHookError: naming what differs in this Nova.
     """
-    global _pool_filter
-    problems = _problems()
+    problems = _problems() + nova_access.problems()
     if problems:
         raise PlacementHookError(
             'ClientNetworkPoolFilter cannot add IP pools to the placement '
@@ -198,65 +252,74 @@ def install(pool_filter):
             'whenever placement returns only some of the hosts; use a Nova '
             'this openstack-ext release supports.'
             % (importlib.metadata.version('nova'), '; '.join(problems)))
-    _pool_filter = pool_filter
-    if require_ip_pool not in request_filter.ALL_REQUEST_FILTERS:
-        request_filter.ALL_REQUEST_FILTERS.append(require_ip_pool)
+    traced = request_filter.trace_request_filter(
+        pool_request_filter.require_ip_pool)
+    setattr(traced, _MARK, pool_request_filter)
+    request_filter.ALL_REQUEST_FILTERS[:] = [
+        f for f in request_filter.ALL_REQUEST_FILTERS
+        if not hasattr(f, _MARK)] + [traced]
     select_destinations = manager.SchedulerManager.select_destinations
     if not hasattr(select_destinations, '_openstack_ext_wraps'):
-        manager.SchedulerManager.select_destinations = _naming_the_pool(
+        manager.SchedulerManager.select_destinations = _catching_up(
             select_destinations)
 
 
-@request_filter.trace_request_filter
-def require_ip_pool(ctxt, request_spec):
-    """Require the placement aggregates of the request's IP pool."""
-    if _pool_filter is None:
-        return False
-    constraint = _pool_filter.placement_aggregates(ctxt, request_spec)
-    if constraint is None:
-        return False
-    if ('requested_destination' not in request_spec or
-            request_spec.requested_destination is None):
-        request_spec.requested_destination = (
-            request_spec_objects.Destination())
-    destination = request_spec.requested_destination
-    destination.require_aggregates(constraint.required)
-    if constraint.forbidden:
-        destination.append_forbidden_aggregates(constraint.forbidden)
-    setattr(request_spec, _CONSTRAINT, constraint)
-    LOG.debug('require_ip_pool request filter added aggregates %(required)s '
-              '(forbidden: %(forbidden)s) for instance %(uuid)s',
-              {'required': ','.join(constraint.required),
-               'forbidden': ','.join(sorted(constraint.forbidden)) or 'none',
-               'uuid': request_spec.instance_uuid})
-    return True
+def installed():
+    """The :class:`PoolRequestFilter` in Nova's request filters, or None."""
+    for candidate in request_filter.ALL_REQUEST_FILTERS:
+        if hasattr(candidate, _MARK):
+            return getattr(candidate, _MARK)
+    return None
 
 
-def _naming_the_pool(select_destinations):
-    """Wrap Nova's RPC endpoint so that its NoValidHost names the pool."""
+def _catching_up(select_destinations):
+    """Wrap Nova's RPC endpoint: catch up with new hosts, log the pool."""
 
     @functools.wraps(select_destinations)
     def wrapper(self, context, *args, **kwargs):
+        spec_obj = kwargs.get('spec_obj')
+        hook = installed()
+        pristine = None
+        if (hook is not None and hook.sync is not None and
+                spec_obj is not None and
+                not scheduler_utils.request_is_rebuild(spec_obj)):
+            # What the request filters add is not added twice on a retry.
+            pristine = spec_obj.obj_clone()
         try:
             return select_destinations(self, context, *args, **kwargs)
         except messaging.ExpectedException as expected:
-            reason = _pool_reason(getattr(kwargs.get('spec_obj'),
-                                          _CONSTRAINT, None),
-                                  expected.exc_info[1])
-            if reason is None:
+            constraint = (nova_access.constraint(spec_obj)
+                          if spec_obj is not None else None)
+            if (constraint is None or pristine is None or
+                    not isinstance(expected.exc_info[1],
+                                   exception.NoValidHost) or
+                    constraint.pool not in hook.sync.catch_up(context)):
+                _log_pool_detail(spec_obj, constraint, expected.exc_info[1])
                 raise
-            try:
-                raise exception.NoValidHost(reason=reason)
-            except exception.NoValidHost:
-                # As expected_exceptions does, so that RPC sends it back.
-                raise messaging.ExpectedException()
+        LOG.info('Scheduling instance %(uuid)s again: hosts discovered since '
+                 'the last sync joined IP pool %(pool)r',
+                 {'uuid': spec_obj.instance_uuid, 'pool': constraint.pool})
+        kwargs['spec_obj'] = pristine
+        try:
+            return select_destinations(self, context, *args, **kwargs)
+        except messaging.ExpectedException as expected:
+            _log_pool_detail(pristine, nova_access.constraint(pristine),
+                             expected.exc_info[1])
+            raise
 
     wrapper._openstack_ext_wraps = select_destinations
     return wrapper
 
 
-def _pool_reason(constraint, error):
-    """The reason naming the pool for Nova's *error*, or ``None``."""
+def _log_pool_detail(spec_obj, constraint, error):
+    detail = pool_detail(constraint, error)
+    if detail is not None:
+        LOG.warning('No valid host for instance %(uuid)s: %(detail)s',
+                    {'uuid': spec_obj.instance_uuid, 'detail': detail})
+
+
+def pool_detail(constraint, error):
+    """The pool's part of Nova's NoValidHost *error*, or ``None``."""
     if constraint is None or not isinstance(error, exception.NoValidHost):
         return None
     others = sorted(constraint.left & constraint.hosts)

@@ -30,8 +30,10 @@ import re
 import time
 
 import fixtures
+from nova import conf as nova_conf
 from nova import context as nova_context
 from nova import objects
+from nova.scheduler import request_filter
 from nova.scheduler import weights
 from nova.tests.functional.api import client
 from nova.tests.functional import integrated_helpers
@@ -40,7 +42,10 @@ from paste.deploy import loadwsgi
 from placement.objects import research_context
 
 # Registers the [ip_pools] options on Nova's CONF, as the scheduler does.
+from openstack_ext.nova import placement_hook
+from openstack_ext.nova import pool_aggregates
 from openstack_ext.nova import pool_filter  # noqa: F401
+from openstack_ext.nova import pool_sync
 from openstack_ext.nova import pools
 from tests.unit.nova import hook_fixture
 
@@ -174,7 +179,6 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
             weight_classes=['%s.LureWeigher' % __name__],
             group='filter_scheduler')
         # Registered by the middleware only when it is built.
-        from nova import conf as nova_conf
         nova_conf.CONF.register_opts(http_proxy_to_wsgi.OPTS,
                                      group='oslo_middleware')
         self.flags(enable_proxy_headers_parsing=True, group='oslo_middleware')
@@ -189,6 +193,8 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         super(PoolTestCase, self).setUp()
         for host in self.hosts:
             self._start_compute(host)
+        # As an operator runs it after nova-manage cell_v2 discover_hosts.
+        self.sync_pools()
         self.image = self.glance.auto_disk_config_enabled_image['id']
         self.flavor = self.api.get_flavors()[0]['id']
 
@@ -197,6 +203,29 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         if self.stamp:
             return stamped_api_paste(self.useFixture(fixtures.TempDir()).path)
         return nova_api_paste()
+
+    def sync_pools(self):
+        """openstack-ext sync-pools, in hostname mode; return its counts."""
+        settings = pools.load_settings(nova_conf.CONF)
+        if settings.host_selection != 'hostname_prefix':
+            return None
+        return pool_sync.PoolSync(settings).sync(
+            nova_context.get_admin_context())
+
+    def pool_aggregate(self, pool):
+        """The host aggregate that sync-pools keeps for *pool*."""
+        ctxt = nova_context.get_admin_context()
+        [aggregate] = [a for a in objects.AggregateList.get_by_metadata(
+            ctxt, key='ip_pool', value=pool)
+            if a.name == pool_aggregates.aggregate_name(pool)]
+        return aggregate
+
+    def without_placement_constraint(self):
+        """Take the pools out of the placement query from now on."""
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.scheduler.request_filter.ALL_REQUEST_FILTERS',
+            [f for f in request_filter.ALL_REQUEST_FILTERS
+             if not hasattr(f, placement_hook._MARK)]))
 
     def _wait_for_server_parameter(self, server, expected_params,
                                    max_retries=10, *args, **kwargs):

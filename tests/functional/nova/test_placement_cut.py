@@ -23,7 +23,6 @@ The moves here run at ``max_placement_results = 2``; test_move_cut runs
 them at 1, with placement's cut taken as badly as it can be.
 """
 
-import fixtures
 
 from tests.functional.nova import base
 
@@ -60,8 +59,7 @@ class HostnameCutTest(base.PoolTestCase):
 
     def test_control_pools_starve_without_the_placement_constraint(self):
         # Only the host filter: it can only narrow placement's cut.
-        self.useFixture(fixtures.MonkeyPatch(
-            'openstack_ext.nova.placement_hook._pool_filter', None))
+        self.without_placement_constraint()
         refused = 0
         for pool, servers in self.boot_from_every_network('control').items():
             for server in servers:

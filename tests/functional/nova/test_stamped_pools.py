@@ -17,7 +17,6 @@ import logging
 import fixtures
 from oslo_serialization import jsonutils
 
-from openstack_ext.nova import pool_aggregates
 from openstack_ext.nova import pools
 from tests.functional.nova import base
 
@@ -44,14 +43,13 @@ class StampedPoolsTest(base.PoolTestCase):
                       debug.output)
         # Placement was asked for the pool's hosts only.
         self.assertIn('require_ip_pool request filter added aggregates %s'
-                      % pool_aggregates.pool_aggregate_uuid('ops'),
+                      % self.pool_aggregate('ops').uuid,
                       debug.output)
 
     def test_host_filter_holds_without_the_placement_constraint(self):
         # As if the pools' placement aggregates were wrong: the host filter
         # alone still keeps every boot in its pool.
-        self.useFixture(fixtures.MonkeyPatch(
-            'openstack_ext.nova.placement_hook._pool_filter', None))
+        self.without_placement_constraint()
         debug = self.useFixture(fixtures.FakeLogger(
             name='openstack_ext', level=logging.DEBUG))
         for forwarded_for, pool in [('10.1.2.3', 'doc'), ('10.2.0.8', 'ops'),

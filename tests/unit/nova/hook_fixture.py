@@ -32,9 +32,7 @@ class PlacementHookIsolation(fixtures.Fixture):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.scheduler.request_filter.ALL_REQUEST_FILTERS',
             [f for f in request_filter.ALL_REQUEST_FILTERS
-             if f is not placement_hook.require_ip_pool]))
-        self.useFixture(fixtures.MonkeyPatch(
-            'openstack_ext.nova.placement_hook._pool_filter', None))
+             if not hasattr(f, placement_hook._MARK)]))
         # Set by hand: fixtures.MonkeyPatch would wrap Nova's function.
         installed = manager.SchedulerManager.select_destinations
         manager.SchedulerManager.select_destinations = getattr(

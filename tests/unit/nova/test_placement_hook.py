@@ -21,28 +21,55 @@ from nova import objects
 from nova.scheduler import manager
 from nova.scheduler import request_filter
 import oslo_messaging as messaging
+from oslo_utils.fixture import uuidsentinel as uuids
 import testtools
 
+from openstack_ext.nova import nova_access
 from openstack_ext.nova import placement_hook
 from openstack_ext.nova import pool_aggregates
+from openstack_ext.nova import pool_decision
 from openstack_ext.nova import pools
 from tests.unit.nova import hook_fixture
 
 
-class FakeFilter(object):
-    """Answers the hook's question with a fixed answer."""
+class FakeDecider(object):
+    """Decides a fixed pool, or refuses."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def decide(self, spec_obj):
+        if isinstance(self.pool, Exception):
+            raise self.pool
+        return self.pool, {'uuid': spec_obj.instance_uuid, 'why': 'test',
+                           'chain': None}
+
+    def unknown_pool_note(self, pool):
+        return ''
+
+
+class FakeAggregates(object):
 
     def __init__(self, answer):
         self.answer = answer
+        self.asked = []
 
-    def placement_aggregates(self, ctxt, spec_obj):
+    def for_pool(self, ctxt, pool):
+        self.asked.append(pool)
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
 
 
+def hook(pool, answer=(['agg'], set(), frozenset({'doc-1', 'doc-2'})),
+         sync=None):
+    return placement_hook.PoolRequestFilter(
+        FakeDecider(pool), FakeAggregates(answer), pool_aggregates.LeftHosts(),
+        sync)
+
+
 def request():
-    return objects.RequestSpec(instance_uuid='u1', project_id='p')
+    return objects.RequestSpec(instance_uuid=uuids.instance, project_id='p')
 
 
 def constraint(required, forbidden=frozenset(), pool='doc',
@@ -58,38 +85,50 @@ class InstallTest(testtools.TestCase):
         objects.register_all()
         self.useFixture(hook_fixture.PlacementHookIsolation())
 
-    def test_installs_once_and_asks_the_last_filter(self):
+    def test_installs_once_and_the_last_one_applies(self):
         before = list(request_filter.ALL_REQUEST_FILTERS)
-        first, last = FakeFilter(None), FakeFilter(constraint(['agg-b']))
-        for pool_filter in (first, first, last):
-            placement_hook.install(pool_filter)
-        self.assertEqual(before + [placement_hook.require_ip_pool],
-                         request_filter.ALL_REQUEST_FILTERS)
+        first, last = hook('ops'), hook('doc', (['agg-b'], set(), {'x'}))
+        for pool_request_filter in (first, first, last):
+            placement_hook.install(pool_request_filter)
+        self.assertEqual(len(before) + 1,
+                         len(request_filter.ALL_REQUEST_FILTERS))
+        self.assertIs(last, placement_hook.installed())
         spec = request()
         # Through Nova's own stage (Nova's filters need a whole request).
         del request_filter.ALL_REQUEST_FILTERS[:-1]
         request_filter.process_reqspec(mock.sentinel.ctxt, spec)
         self.assertEqual(['agg-b'], spec.requested_destination.aggregates)
+        self.assertEqual(['doc'], last.aggregates.asked)
+        self.assertEqual([], first.aggregates.asked)
 
     def test_constraint_and_no_constraint(self):
-        placement_hook.install(FakeFilter(constraint(['a1', 'a2'], {'f1'})))
+        pooled = hook('doc', (['a1', 'a2'], {'f1'}, {'doc-1'}))
         spec = request()
-        self.assertTrue(placement_hook.require_ip_pool(None, spec))
+        self.assertTrue(pooled.require_ip_pool(None, spec))
         self.assertEqual(['a1,a2'], spec.requested_destination.aggregates)
         self.assertEqual({'f1'},
                          spec.requested_destination.forbidden_aggregates)
-        placement_hook.install(FakeFilter(None))
-        spec = request()
-        self.assertFalse(placement_hook.require_ip_pool(None, spec))
-        self.assertNotIn('requested_destination', spec)
+        self.assertEqual('doc', nova_access.constraint(spec).pool)
+        for unconstrained in (pools.ANY_POOL, pool_decision.UNPINNED_MOVE):
+            spec = request()
+            self.assertFalse(hook(unconstrained).require_ip_pool(None, spec))
+            self.assertNotIn('requested_destination', spec)
+            self.assertIsNone(nova_access.constraint(spec))
 
-    def test_refusals_reach_nova_as_no_valid_host(self):
-        placement_hook.install(FakeFilter(exception.NoValidHost(
-            reason="IP pool 'qa' has no compute host.")))
-        error = self.assertRaises(exception.NoValidHost,
-                                  placement_hook.require_ip_pool, None,
-                                  request())
-        self.assertIn("IP pool 'qa' has no compute host", str(error))
+    def test_refusals_reach_nova_as_request_filter_failures(self):
+        for pool_request_filter, expected in [
+                (hook(pool_decision.PoolRefused('no pool for you')),
+                 'no pool for you'),
+                (hook('qa', pool_aggregates.PoolHasNoHost(
+                    reason="IP pool 'qa' has no compute host.")),
+                 "IP pool 'qa' has no compute host")]:
+            spec = request()
+            error = self.assertRaises(exception.RequestFilterFailed,
+                                      pool_request_filter.require_ip_pool,
+                                      None, spec)
+            self.assertIn(expected, str(error))
+        # The empty pool is noted, so that a catch-up may fill it.
+        self.assertEqual('qa', nova_access.constraint(spec).pool)
 
     def test_refuses_a_nova_whose_hook_point_differs(self):
         for target, value, expected in [
@@ -119,17 +158,16 @@ class InstallTest(testtools.TestCase):
             with self.patched(target, value):
                 error = self.assertRaises(placement_hook.PlacementHookError,
                                           placement_hook.install,
-                                          FakeFilter(None))
+                                          hook(None))
             self.assertIn(expected, str(error))
             self.assertIn('cannot add IP pools to the placement query of '
                           'this Nova (34.', str(error))
-        self.assertNotIn(placement_hook.require_ip_pool,
-                         request_filter.ALL_REQUEST_FILTERS)
+        self.assertIsNone(placement_hook.installed())
         self.assertIs(nova_select_destinations,
                       manager.SchedulerManager.select_destinations)
         # Positive control: this Nova passes, and is wrapped once.
         for _ in range(2):
-            placement_hook.install(FakeFilter(None))
+            placement_hook.install(hook(None))
         installed = manager.SchedulerManager.select_destinations
         self.assertIs(nova_select_destinations,
                       installed._openstack_ext_wraps)
@@ -141,59 +179,85 @@ class InstallTest(testtools.TestCase):
         return mock.patch.object(manager.SchedulerManager,
                                  'select_destinations', value)
 
-    def test_the_fault_names_the_pool_for_nova_s_own_reasons_only(self):
-        placement_hook.install(FakeFilter(None))
+    def test_nova_s_fault_stays_and_the_log_names_the_pool(self):
+        placement_hook.install(hook(None))
+        log = self.useFixture(fixtures.FakeLogger(
+            name='openstack_ext.nova.placement_hook'))
         scheduler = manager.SchedulerManager.__new__(manager.SchedulerManager)
-        pooled = request()
-        setattr(pooled, placement_hook._CONSTRAINT,
-                constraint(['a'], left={'doc-1'}))
-        for reason, spec, expected in [
-                ('', pooled, "No host of IP pool 'doc' has room for this "
-                 "request (the pool has 2 hosts, including doc-1, which "
-                 "the server leaves)."),
-                ('There are not enough hosts available.', pooled,
+        for reason, noted, logged in [
+                ('', constraint(['a'], left={'doc-1'}),
+                 "No host of IP pool 'doc' has room for this request (the "
+                 "pool has 2 hosts, including doc-1, which the server "
+                 "leaves)."),
+                ('There are not enough hosts available.', constraint(['a']),
                  "Placement offered hosts of IP pool 'doc' with room for "
                  "this request, but none passed the scheduler's filters "
-                 "(the pool has 2 hosts, including doc-1, which the "
-                 "server leaves)."),
-                # Not a reason of Nova's: as it was.
-                ("IP pool 'qa' has no compute host.", pooled,
-                 "IP pool 'qa' has no compute host."),
-                # Not constrained (control): Nova's own.
-                ('', request(), ''),
-                ('There are not enough hosts available.', request(),
-                 'There are not enough hosts available.')]:
-            with mock.patch.object(
-                    manager.SchedulerManager, 'process_reqspec_and_fail',
-                    create=True,
-                    side_effect=exception.NoValidHost(reason=reason)):
-                self.patch_nova_body()
-                error = self.assertRaises(
-                    messaging.ExpectedException,
-                    scheduler.select_destinations, mock.sentinel.ctxt,
-                    spec_obj=spec)
+                 "(the pool has 2 hosts)."),
+                # Not a reason of Nova's, or not constrained: nothing more.
+                ("IP pool 'qa' has no compute host.", constraint([]), None),
+                ('', None, None)]:
+            spec = request()
+            if noted is not None:
+                nova_access.note_constraint(spec, noted)
+            self.fail_with(reason)
+            error = self.assertRaises(
+                messaging.ExpectedException, scheduler.select_destinations,
+                mock.sentinel.ctxt, spec_obj=spec)
             raised = error.exc_info[1]
             self.assertIsInstance(raised, exception.NoValidHost)
-            self.assertEqual('No valid host was found. ' + expected,
+            self.assertEqual('No valid host was found. ' + reason,
                              str(raised))
+            if logged:
+                self.assertIn(logged, log.output)
+        self.assertEqual(2, log.output.count('No valid host for instance'))
 
-    def patch_nova_body(self):
-        # Nova's endpoint, decorated as Nova decorates it, failing.
+    def test_a_new_host_of_the_pool_gets_a_second_try(self):
+        sync = mock.Mock()
+        placement_hook.install(hook('doc', sync=sync))
+        scheduler = manager.SchedulerManager.__new__(manager.SchedulerManager)
+        for gained, calls in [({'doc'}, 2), ({'ops'}, 1), (set(), 1)]:
+            sync.catch_up.return_value = gained
+            tries = self.fail_with('', pool='doc')
+            spec = request()
+            self.assertRaises(messaging.ExpectedException,
+                              scheduler.select_destinations,
+                              mock.sentinel.ctxt, spec_obj=spec)
+            self.assertEqual(calls, len(tries))
+            if calls == 2:
+                # The second try starts from the request as it came.
+                self.assertIsNot(tries[0], tries[1])
+                self.assertEqual(['agg'],
+                                 tries[1].requested_destination.aggregates)
+
+    def fail_with(self, reason, pool=None):
+        """Nova's endpoint, decorated as Nova decorates it, failing.
+
+        With *pool*, it first runs the request filters as Nova does.
+        Returns the list of the specs it was called with.
+        """
+        tries = []
+
         def select_destinations(self, context, spec_obj=None):
-            self.process_reqspec_and_fail()
-        wrapped = placement_hook._naming_the_pool(
+            tries.append(spec_obj)
+            if pool is not None:
+                request_filter.process_reqspec(context, spec_obj)
+            raise exception.NoValidHost(reason=reason)
+        if pool is not None:
+            del request_filter.ALL_REQUEST_FILTERS[:-1]
+        wrapped = placement_hook._catching_up(
             messaging.expected_exceptions(exception.NoValidHost)(
                 select_destinations))
         self.useFixture(fixtures.MockPatchObject(
             manager.SchedulerManager, 'select_destinations', wrapped))
+        return tries
 
     def test_one_host_pools_and_singular(self):
         self.assertEqual(
             "No host of IP pool 'ops' has room for this request (the pool "
-            "has 1 host).", placement_hook._pool_reason(
+            "has 1 host).", placement_hook.pool_detail(
                 constraint(['a'], pool='ops', hosts={'ops-1'}),
                 exception.NoValidHost(reason='')))
-        self.assertIsNone(placement_hook._pool_reason(
+        self.assertIsNone(placement_hook.pool_detail(
             constraint(['a']), exception.ComputeHostNotFound(host='x')))
 
 
@@ -221,7 +285,7 @@ class LeftHostsTest(testtools.TestCase):
         nodes = {'doc-1': [node('doc-1', 'rp-doc-1')],
                  'bm-1': [node('bm-1', 'rp-bm-a'), node('bm-1', 'rp-bm-b')]}
         self.useFixture(fixtures.MockPatch(
-            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            'openstack_ext.nova.pool_aggregates.compute_nodes_of',
             side_effect=lambda ctxt, host: nodes[host]))
         left = pool_aggregates.LeftHosts()
         one = pool_aggregates.host_aggregate_uuid
@@ -234,12 +298,13 @@ class LeftHostsTest(testtools.TestCase):
         self.assertEqual(3, len(client.writes))
         left.forbidden(None, ['doc-1'])
         self.assertEqual(3, len(client.writes))
-        self.assertNotEqual(one('doc-1'), pool_aggregates.pool_aggregate_uuid(
-            'doc-1'))
+        self.assertNotEqual(one('doc-1'),
+                            pool_aggregates.legacy_pool_aggregate_uuid(
+                                'doc-1'))
 
     def test_a_failed_write_only_does_not_narrow(self):
         self.useFixture(fixtures.MockPatch(
-            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            'openstack_ext.nova.pool_aggregates.compute_nodes_of',
             side_effect=exception.HostMappingNotFound(name='gone-1')))
         self.assertEqual(
             {pool_aggregates.host_aggregate_uuid('gone-1')},
@@ -247,7 +312,7 @@ class LeftHostsTest(testtools.TestCase):
 
     def test_forbids_at_most_max_forbidden_hosts(self):
         self.useFixture(fixtures.MockPatch(
-            'openstack_ext.nova.pool_aggregates._compute_nodes_of',
+            'openstack_ext.nova.pool_aggregates.compute_nodes_of',
             return_value=[]))
         hosts = ['h%d' % i for i in range(30)]
         self.assertEqual(
@@ -260,13 +325,13 @@ def aggregate(uuid, pool, hosts, key='ip_pool'):
                                  metadata={key: pool} if pool else {})
 
 
-class MetadataAggregatesTest(testtools.TestCase):
+class PoolAggregatesTest(testtools.TestCase):
 
-    def for_pool(self, pool, aggregates):
+    def for_pool(self, pool, aggregates, belongs=None):
         with mock.patch.object(objects.AggregateList, 'get_by_metadata',
                                return_value=aggregates) as get:
-            result = pool_aggregates.MetadataAggregates('ip_pool').for_pool(
-                mock.sentinel.ctxt, pool)
+            result = pool_aggregates.PoolAggregates(
+                'ip_pool', belongs).for_pool(mock.sentinel.ctxt, pool)
         get.assert_called_once_with(mock.sentinel.ctxt, key='ip_pool')
         return result
 
@@ -289,6 +354,18 @@ class MetadataAggregatesTest(testtools.TestCase):
             error = self.assertRaises(pool_aggregates.PoolHasNoHost,
                                       self.for_pool, 'qa', aggregates)
             self.assertIn("IP pool 'qa' has no compute host", str(error))
+
+    def test_hostname_pools_count_only_the_hosts_named_for_them(self):
+        def belongs(host, pool):
+            return host.startswith(pool + '-')
+
+        aggregates = [aggregate('d1', 'doc', ['doc-1', 'docker-1']),
+                      aggregate('o1', 'ops', ['ops-1', 'doc-1'])]
+        # Names decide: nothing is forbidden, strangers are not counted.
+        self.assertEqual((['d1'], set(), {'doc-1'}),
+                         self.for_pool('doc', aggregates, belongs))
+        self.assertRaises(pool_aggregates.PoolHasNoHost, self.for_pool,
+                          'qa', aggregates, belongs)
 
 
 def node(host, uuid):
@@ -321,103 +398,3 @@ class FakeReportClient(object):
         members = self.members[aggregate]
         del members[next(rp for rp, name in members.items()
                          if name == host_name)]
-
-
-class HostnameAggregatesTest(testtools.TestCase):
-
-    def setUp(self):
-        super(HostnameAggregatesTest, self).setUp()
-        self.nodes = [node('doc-1', 'rp-doc-1'), node('ops-1', 'rp-ops-1'),
-                      node('docker-1', 'rp-docker-1')]
-        self.client = FakeReportClient()
-        self.useFixture(fixtures.MockPatch(
-            'nova.scheduler.client.report.report_client_singleton',
-            return_value=self.client))
-        self.useFixture(fixtures.MockPatch(
-            'openstack_ext.nova.pool_aggregates._compute_nodes',
-            side_effect=lambda ctxt: iter(self.nodes)))
-        self.now = 1000.0
-        self.useFixture(fixtures.MockPatch(
-            'time.monotonic', side_effect=lambda: self.now))
-        names = ('doc', 'ops', 'qa')
-        self.aggregates = pool_aggregates.HostnameAggregates(
-            pools.HostnamePools(names), names, refresh=60)
-        self.ctxt = types.SimpleNamespace(global_id='req-1')
-
-    def uuid(self, pool):
-        return pool_aggregates.pool_aggregate_uuid(pool)
-
-    def test_stable_uuids(self):
-        self.assertEqual(self.uuid('doc'), self.uuid('doc'))
-        self.assertNotEqual(self.uuid('doc'), self.uuid('ops'))
-        self.assertEqual('5b2cbd2e-8a53-4f4e-9d46-0c6b7a1f5e01',
-                         str(pool_aggregates.POOL_AGGREGATE_NAMESPACE))
-
-    def test_first_request_writes_memberships_then_probes(self):
-        self.assertEqual(([self.uuid('doc')], set(), {'doc-1'}),
-                         self.aggregates.for_pool(self.ctxt, 'doc'))
-        self.assertEqual(
-            sorted([('add', self.uuid('doc'), 'rp-doc-1'),
-                    ('add', self.uuid('ops'), 'rp-ops-1')]),
-            sorted(self.client.writes))
-        # docker-1 is in no pool: in no aggregate.
-        self.assertNotIn('rp-docker-1', str(self.client.members))
-        # Within the refresh interval: no listing, no write.
-        self.nodes.append(node('doc-2', 'rp-doc-2'))
-        self.now += 59
-        self.aggregates.for_pool(self.ctxt, 'ops')
-        self.assertEqual(2, len(self.client.writes))
-        # After it, the new host joins.
-        self.now += 1
-        self.aggregates.for_pool(self.ctxt, 'ops')
-        self.assertIn(('add', self.uuid('doc'), 'rp-doc-2'),
-                      self.client.writes)
-        self.assertEqual(3, len(self.client.writes))
-
-    def test_an_empty_pool_is_looked_at_again_soon_not_always(self):
-        self.aggregates.sync(self.ctxt)   # at scheduler start
-        with mock.patch.object(pool_aggregates, '_compute_nodes',
-                               wraps=pool_aggregates._compute_nodes) as look:
-            for _ in range(5):
-                self.assertRaises(pool_aggregates.PoolHasNoHost,
-                                  self.aggregates.for_pool, self.ctxt, 'qa')
-            self.assertEqual(1, look.call_count)
-            self.nodes.append(node('qa-1', 'rp-qa-1'))
-            self.now += 9
-            self.assertRaises(pool_aggregates.PoolHasNoHost,
-                              self.aggregates.for_pool, self.ctxt, 'qa')
-            self.now += 1
-            self.assertEqual(([self.uuid('qa')], set(), {'qa-1'}),
-                             self.aggregates.for_pool(self.ctxt, 'qa'))
-            self.assertEqual(2, look.call_count)
-
-    def test_stale_members_leave_and_unregistered_hosts_wait(self):
-        # rp-ops-1 was put in doc's aggregate by an older configuration.
-        self.client.members[self.uuid('doc')] = {'rp-ops-1': 'ops-1',
-                                                 'rp-gone': 'gone-1'}
-        self.nodes.append(node('doc-9', 'unregistered'))
-        self.aggregates.sync(self.ctxt)
-        self.assertEqual({'rp-doc-1': 'rp-doc-1'},
-                         self.client.members[self.uuid('doc')])
-        self.assertIn(('remove', self.uuid('doc'), 'ops-1'),
-                      self.client.writes)
-        self.assertIn(('remove', self.uuid('doc'), 'gone-1'),
-                      self.client.writes)
-        # Idempotent: a second look writes nothing.
-        writes = len(self.client.writes)
-        self.aggregates.sync(self.ctxt)
-        self.assertEqual(writes, len(self.client.writes))
-
-    def test_a_failed_look_keeps_what_was_known(self):
-        broken = mock.patch.object(
-            self.client, 'get',
-            side_effect=exception.PlacementAPIConnectFailure)
-        with broken:
-            # Nothing known yet: the request cannot be constrained.
-            self.assertRaises(exception.RequestFilterFailed,
-                              self.aggregates.for_pool, self.ctxt, 'doc')
-        self.aggregates.for_pool(self.ctxt, 'doc')
-        self.now += 60
-        with broken:
-            self.assertEqual(([self.uuid('doc')], set(), {'doc-1'}),
-                             self.aggregates.for_pool(self.ctxt, 'doc'))

@@ -25,7 +25,8 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_utils.fixture import uuidsentinel as uuids
 import testtools
 
-from openstack_ext.nova import pool_aggregates
+from openstack_ext.nova import placement_hook
+from openstack_ext.nova import pool_decision
 from openstack_ext.nova import pool_filter
 from openstack_ext.nova import pools
 from tests.unit.nova import hook_fixture
@@ -72,27 +73,28 @@ class PoolFilterTest(testtools.TestCase):
                      client_networks=['10.1.0.0/16=doc', '10.2.0.0/16=ops',
                                       '10.3.0.0/16=qa'])
         self.log = self.useFixture(fixtures.FakeLogger(
-            name=pool_filter.__name__, level=logging.DEBUG))
+            name='openstack_ext.nova', level=logging.DEBUG))
         self.useFixture(hook_fixture.PlacementHookIsolation())
-        # No placement here: the start-up look at the hostname pools.
-        self.useFixture(fixtures.MockPatchObject(
-            pool_aggregates.HostnameAggregates, 'sync'))
 
     def options(self, **options):
         self.conf.config(group='ip_pools', **options)
 
-    def passing(self, request, hosts=None):
-        found = pool_filter.ClientNetworkPoolFilter().filter_all(
-            hosts or host_states(), request)
+    def passing(self, request, hosts=None, filter_=None):
+        """The hosts that pass, through Nova's own filter_all."""
+        filter_ = filter_ or pool_filter.ClientNetworkPoolFilter()
+        found = filter_.filter_all(hosts or host_states(), request)
         return sorted(host.host for host in found)
 
-    def assertNoValidHost(self, request, *expected, hosts=None):
-        error = self.assertRaises(
-            exception.NoValidHost,
-            pool_filter.ClientNetworkPoolFilter().filter_all,
-            hosts or host_states(), request)
-        for text in expected:
-            self.assertIn(text, str(error))
+    def assertRefused(self, request, *expected, hosts=None):
+        """No host passes; the placement hook's refusal says *expected*."""
+        filter_ = pool_filter.ClientNetworkPoolFilter()
+        self.assertEqual([], self.passing(request, hosts, filter_))
+        if expected:
+            error = self.assertRaises(
+                exception.RequestFilterFailed,
+                placement_hook.installed().require_ip_pool, None, request)
+            for text in expected:
+                self.assertIn(text, str(error))
 
     def test_refuses_to_start_on_a_bad_configuration(self):
         self.options(client_networks=['10.1.0.0/16=doc', '10.1.0.0/16=ops'])
@@ -108,9 +110,23 @@ class PoolFilterTest(testtools.TestCase):
         self.options(trusted_proxy_hops=1)
         pool_filter.ClientNetworkPoolFilter()
 
-    def test_runs_once_per_request(self):
-        self.assertTrue(
-            pool_filter.ClientNetworkPoolFilter.run_filter_once_per_request)
+    def test_an_ordinary_filter(self):
+        cls = pool_filter.ClientNetworkPoolFilter
+        self.assertTrue(cls.run_filter_once_per_request)
+        self.assertFalse(cls.RUN_ON_REBUILD)
+        self.assertNotIn('filter_all', vars(cls))
+        self.assertIn('host_passes', vars(cls))
+
+    def test_never_raises(self):
+        self.options(stamp_secret=None)
+        filter_ = pool_filter.ClientNetworkPoolFilter()
+        with mock.patch.object(pool_decision.PoolDecider, '_request_pool',
+                               side_effect=RuntimeError('database down')):
+            self.assertEqual([], self.passing(spec('10.1.0.5'),
+                                              filter_=filter_))
+        # Once per request, not once per host.
+        self.assertEqual(1, self.log.output.count(
+            'Could not decide the IP pool'))
 
     def test_boot_by_client_address(self):
         # Only without a stamp_secret: the stamp filter is not deployed.
@@ -125,17 +141,15 @@ class PoolFilterTest(testtools.TestCase):
         self.assertIn("needs IP pool 'ops': client 10.2.0.5 is in "
                       "10.2.0.0/16", self.log.output)
 
-    def test_refusals_raise_no_valid_host_naming_the_pool(self):
+    def test_refusals_name_the_reason(self):
         self.options(stamp_secret=None)
-        self.assertNoValidHost(spec('10.3.0.5'), "IP pool 'qa'")
-        self.assertIn("None of the hosts placement offered for instance %s "
-                      "is in IP pool 'qa' (client 10.3.0.5 is in "
-                      "10.3.0.0/16; request from 10.3.0.5)" % uuids.instance,
-                      self.log.output)
+        self.assertRefused(spec('10.3.0.5'))
+        self.assertIn("needs IP pool 'qa': client 10.3.0.5 is in "
+                      "10.3.0.0/16", self.log.output)
         self.options(default_pool=None)
-        self.assertNoValidHost(spec('192.0.2.1'), 'in no IP pool')
+        self.assertRefused(spec('192.0.2.1'), 'in no IP pool')
         self.assertIn('client 192.0.2.1', self.log.output)
-        self.assertNoValidHost(spec(None), 'in no IP pool')
+        self.assertRefused(spec(None), 'in no IP pool')
         self.assertIn('no acceptable client address with 0 trusted proxy '
                       'hops', self.log.output)
 
@@ -146,14 +160,14 @@ class PoolFilterTest(testtools.TestCase):
                              ignore_hosts=['ops-1'])):
             self.assertEqual(['doc-1', 'doc-2'], self.passing(request))
         refused = pools.sign_stamp(SECRET, pools.NO_POOL, PROJECT)
-        self.assertNoValidHost(spec('10.1.0.5', refused), 'in no IP pool')
+        self.assertRefused(spec('10.1.0.5', refused), 'in no IP pool')
         self.assertIn('nova-api stamped its client as in no IP pool (request '
                       'from 10.1.0.5)', self.log.output)
 
     def test_stamp_of_a_pool_this_scheduler_does_not_know(self):
         stamp = pools.sign_stamp(SECRET, 'lab', PROJECT)
-        self.assertNoValidHost(spec('10.1.0.5', stamp), "IP pool 'lab'")
-        self.assertIn('the pool is not in this [ip_pools] configuration',
+        self.assertRefused(spec('10.1.0.5', stamp))
+        self.assertIn("needs IP pool 'lab': stamped by nova-api",
                       self.log.output)
 
     def test_unverified_hints_are_ignored(self):
@@ -162,8 +176,8 @@ class PoolFilterTest(testtools.TestCase):
         # With a secret, nova-api stamps every boot: an unverified one is
         # refused whatever its address.
         for stamp in forged + (None,):
-            self.assertNoValidHost(spec('10.2.0.5', stamp),
-                                   'not stamped by ip_pool_stamp')
+            self.assertRefused(spec('10.2.0.5', stamp),
+                               'not stamped by ip_pool_stamp')
         self.assertIn('Ignoring an ip_pool hint', self.log.output)
         self.assertIn('has no valid ip_pool stamp although [ip_pools] '
                       'stamp_secret is set', self.log.output)
@@ -204,15 +218,15 @@ class PoolFilterTest(testtools.TestCase):
         for remote, passing in [('10.1.0.5', ['a', 'b']),
                                 ('10.1.0.6', ['a', 'b']),
                                 ('10.2.0.5', ['d'])]:
-            self.assertEqual(passing, sorted(h.host for h in (
-                filter_.filter_all(hosts, spec(remote)))))
+            self.assertEqual(passing, self.passing(spec(remote), hosts,
+                                                   filter_))
         self.assertEqual(1, self.log.output.count(
             'Host c is in aggregates naming IP pools doc, ops'))
         # Nova replaces an aggregate's object when its metadata changes.
         hosts[3].aggregates = [types.SimpleNamespace(
             metadata={'ip_pool': 'doc'})]
-        self.assertEqual(['a', 'b', 'd'], sorted(h.host for h in (
-            filter_.filter_all(hosts, spec('10.1.0.5')))))
+        self.assertEqual(['a', 'b', 'd'], self.passing(spec('10.1.0.5'),
+                                                       hosts, filter_))
 
     def test_aggregate_pool_of_the_source_of_an_unstamped_move(self):
         self.options(host_selection='aggregate_metadata',
