@@ -14,7 +14,9 @@
 # - stack post-config: DevStack has written nova.conf, api-paste.ini and
 #   proxy-server.conf but started nothing yet: add the Nova scheduler filter
 #   (and nova-api's stamp filter) and the Swift ip_whitelist middleware;
-# - stack test-config: tell tempest the scheduler filter is enabled.
+# - stack test-config: stack.sh has discovered the compute hosts: put them
+#   into their IP pools' host aggregates (openstack-ext sync-pools); tell
+#   tempest the scheduler filter is enabled.
 #
 # unstack has nothing to undo: stack.sh rewrites all those files from
 # scratch. clean uninstalls the package and takes it out of the files that
@@ -36,6 +38,9 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     configure_openstack_ext_swift
 
 elif [[ "$1" == "stack" && "$2" == "test-config" ]]; then
+    # The first phase after stack.sh's nova-manage cell_v2 discover_hosts.
+    echo_summary "Putting compute hosts into their IP pools"
+    openstack_ext_sync_pools
     echo_summary "Configuring tempest for openstack-ext"
     configure_openstack_ext_tempest
 fi

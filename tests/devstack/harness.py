@@ -213,6 +213,9 @@ def local_conf(root, settings, lines=(), sections=''):
         ('SWIFT_HASH', '66a3d6b56c1f479c8b4e70ab5c2000f5'),
         # The package is installed in this venv: DevStack's global venv.
         ('GLOBAL_VENV', 'True'), ('DEVSTACK_VENV', sys.prefix),
+        # No databases here (nor DevStack's discover_hosts): the plugin's
+        # sync-pools step is tested on its own (test_sync_pools.py).
+        ('OPENSTACK_EXT_NOVA_SYNC_POOLS', 'False'),
     ])
     base.update(settings)
     text = ['[[local|localrc]]']
