@@ -23,9 +23,15 @@ what this module relies on when nova-scheduler starts.
   it as ``_context``.
 * Per-request notes on the scheduler's own RequestSpec object: the pool
   decided for the request (so that the placement hook and the host filter
-  decide once) and the placement constraint the hook added (for the fault
-  and the catch-up). They are plain Python attributes, not object fields:
-  never serialised, never saved, gone with the request.
+  decide once), the placement constraint the hook added (for the fault
+  and the catch-up), and the scheduler's host manager. They are plain
+  Python attributes, not object fields: never serialised, never saved,
+  gone with the request.
+* The host aggregates the scheduler keeps in memory: ``HostManager``
+  loads them at start and Nova's aggregate API (and ``sync-pools``) tell
+  every scheduler of each change (``update_aggregates``); the host
+  manager keeps them in ``aggs_by_id``. The placement hook reads the
+  pools' aggregates there, so a request reads no database.
 * New host mappings since a known one: the ``host_mappings`` table of the
   API database, read by primary key (``id > N``, the host name only), so
   that a scheduler can find hosts discovered since it last looked at the
@@ -35,9 +41,11 @@ what this module relies on when nova-scheduler starts.
 
 from nova.db.api import api as api_db
 from nova.db.api import models as api_models
+from nova.scheduler import host_manager as host_manager_module
 
 _DECISION = '_openstack_ext_ip_pool'
 _CONSTRAINT = '_openstack_ext_pool_constraint'
+_HOST_MANAGER = '_openstack_ext_host_manager'
 
 
 def remote_address(spec_obj):
@@ -64,6 +72,21 @@ def note_constraint(spec_obj, value):
     setattr(spec_obj, _CONSTRAINT, value)
 
 
+def note_host_manager(spec_obj, host_manager):
+    setattr(spec_obj, _HOST_MANAGER, host_manager)
+
+
+def host_manager(spec_obj):
+    """The scheduler's HostManager noted on *spec_obj*, or ``None``."""
+    return getattr(spec_obj, _HOST_MANAGER, None)
+
+
+def aggregates_in_memory(host_manager):
+    """The host aggregates *host_manager* keeps, or ``None``."""
+    found = getattr(host_manager, 'aggs_by_id', None)
+    return None if found is None else list(found.values())
+
+
 def host_mappings_after(ctxt, last_id, limit):
     """``[(id, host)]`` of up to *limit* host mappings after *last_id*."""
     mapping = api_models.HostMapping
@@ -76,6 +99,11 @@ def host_mappings_after(ctxt, last_id, limit):
 def problems():
     """What this Nova lacks of the above, as a list of sentences."""
     found = []
+    names = getattr(getattr(getattr(host_manager_module, 'HostManager', None),
+                            '_init_aggregates', None), '__code__', None)
+    if 'aggs_by_id' not in getattr(names, 'co_names', ()):
+        found.append('nova.scheduler.host_manager.HostManager does not keep '
+                     'its aggregates in aggs_by_id')
     for column in ('id', 'host'):
         if not hasattr(getattr(api_models, 'HostMapping', None), column):
             found.append('nova.db.api.models.HostMapping has no %s' % column)

@@ -50,7 +50,8 @@ the scheduler logs the pool's part at warning level:
   request, but none passed the scheduler's filters (the pool has 2
   hosts).".
 
-The pool's hosts are counted from the aggregates read for that request.
+The pool's hosts are counted from the host aggregates the scheduler keeps
+in memory, which Nova updates at every change.
 Refusals that are the pool's own are the fault's reason: "The client's
 network is in no IP pool.", "IP pool 'qa' has no compute host.".
 
@@ -130,8 +131,11 @@ class PoolRequestFilter(object):
             return False
         left = frozenset(pool_decision.field(request_spec, 'ignore_hosts')
                          or ())
+        in_memory = nova_access.aggregates_in_memory(
+            nova_access.host_manager(request_spec))
         try:
-            required, forbidden, hosts = self.aggregates.for_pool(ctxt, pool)
+            required, forbidden, hosts = self.aggregates.for_pool(
+                ctxt, pool, in_memory)
         except pool_aggregates.PoolHasNoHost as exc:
             nova_access.note_constraint(request_spec, PoolConstraint(
                 pool, [], set(), frozenset(), left))
@@ -280,11 +284,15 @@ def _catching_up(select_destinations):
         spec_obj = kwargs.get('spec_obj')
         hook = installed()
         pristine = None
+        host_manager = getattr(self, 'host_manager', None)
+        if spec_obj is not None:
+            nova_access.note_host_manager(spec_obj, host_manager)
         if (hook is not None and hook.sync is not None and
                 spec_obj is not None and
                 not scheduler_utils.request_is_rebuild(spec_obj)):
             # What the request filters add is not added twice on a retry.
             pristine = spec_obj.obj_clone()
+            nova_access.note_host_manager(pristine, host_manager)
         try:
             return select_destinations(self, context, *args, **kwargs)
         except messaging.ExpectedException as expected:
@@ -293,7 +301,8 @@ def _catching_up(select_destinations):
             if (constraint is None or pristine is None or
                     not isinstance(expected.exc_info[1],
                                    exception.NoValidHost) or
-                    constraint.pool not in hook.sync.catch_up(context)):
+                    constraint.pool not in hook.sync.catch_up(
+                        context, host_manager)):
                 _log_pool_detail(spec_obj, constraint, expected.exc_info[1])
                 raise
         LOG.info('Scheduling instance %(uuid)s again: hosts discovered since '

@@ -24,9 +24,10 @@ aggregate's UUID, so the scheduler only reads. With ``aggregate_metadata``
 the operator keeps them; with ``hostname_prefix``, ``openstack-ext
 sync-pools`` keeps one aggregate per pool, ``ip-pool-<pool>``
 (:mod:`openstack_ext.nova.pool_sync`). :class:`PoolAggregates` reads them
-from the API database per request (one query, as Nova's
-``map_az_to_placement_aggregate`` does), so the count of hosts a fault
-gives is never older than the request.
+where nova-scheduler's host manager keeps them in memory (up to date with
+every change Nova's aggregate API and ``sync-pools`` make), so a request
+reads no database; without a host manager (outside nova-scheduler) it
+reads the API database, as Nova's ``map_az_to_placement_aggregate`` does.
 
 The host a move leaves (:class:`LeftHosts`, both modes)
   Placement cannot exclude a provider, and Nova drops the host a server
@@ -94,29 +95,80 @@ class PoolAggregates(object):
         self._key = key
         self._belongs = belongs
 
-    def for_pool(self, ctxt, pool):
+    def for_pool(self, ctxt, pool, aggregates=None):
         """``(required, forbidden, hosts)``: aggregate UUIDs, host names.
 
+        :param aggregates: every host aggregate (the scheduler's memory);
+            ``None`` reads the API database.
         :raises PoolHasNoHost: no aggregate names the pool, or none holds a
             host of it.
         """
+        if aggregates is None:
+            aggregates = objects.AggregateList.get_by_metadata(
+                ctxt, key=self._key)
         required, others = [], []
-        for aggregate in objects.AggregateList.get_by_metadata(
-                ctxt, key=self._key):
+        for aggregate in aggregates:
             named = aggregate.metadata.get(self._key)
+            if named is None:
+                continue
             (required if named == pool else others).append(aggregate)
         if self._belongs is None:
-            hosts = _hosts(required) - _hosts(others)
+            hosts = frozenset(_hosts(required) - _hosts(others))
             forbidden = {aggregate.uuid for aggregate in others}
         else:
-            hosts = {host for host in _hosts(required)
-                     if self._belongs(host, pool)}
+            hosts = HostnamePoolHosts(required, pool, self._belongs)
             forbidden = set()
         if not hosts:
             raise PoolHasNoHost(reason='IP pool %r has no compute host.'
                                 % pool)
         return ([aggregate.uuid for aggregate in required], forbidden,
-                frozenset(hosts))
+                hosts)
+
+
+class HostnamePoolHosts(object):
+    """The hosts of a hostname pool's aggregates whose name is in it.
+
+    Worked out only when asked, and only as far as asked: a request needs
+    to know that there is one (the first host usually says so); only a
+    failing request counts them all, for the log.
+    """
+
+    def __init__(self, aggregates, pool, belongs):
+        self._aggregates = aggregates
+        self._pool = pool
+        self._belongs = belongs
+        self._all = None
+
+    def _each(self):
+        for aggregate in self._aggregates:
+            for host in aggregate.hosts or ():
+                if self._belongs(host, self._pool):
+                    yield host
+
+    def __bool__(self):
+        return next(self._each(), None) is not None
+
+    def all(self):
+        if self._all is None:
+            self._all = frozenset(self._each())
+        return self._all
+
+    def __len__(self):
+        return len(self.all())
+
+    def __and__(self, other):
+        return self.all() & other
+
+    def __rand__(self, other):
+        return other & self.all()
+
+    def __iter__(self):
+        return iter(self.all())
+
+    def __eq__(self, other):
+        return self.all() == other
+
+    __hash__ = None
 
 
 def _hosts(aggregates):

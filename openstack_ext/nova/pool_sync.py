@@ -286,20 +286,23 @@ class PoolSync(object):
 
     # The scheduler's catch-up.
 
-    def catch_up(self, ctxt):
+    def catch_up(self, ctxt, host_manager=None):
         """Add hosts discovered since the last look; return their pools.
 
         Returns the set of pools that gained a host placement can offer;
         empty when nothing was new, or another catch-up is running.
+
+        :param host_manager: this scheduler's, told at once of the change
+            (the other schedulers hear of it as of any aggregate change).
         """
         if not self._catching_up.acquire(blocking=False):
             return set()
         try:
-            return self._catch_up(ctxt)
+            return self._catch_up(ctxt, host_manager)
         finally:
             self._catching_up.release()
 
-    def _catch_up(self, ctxt):
+    def _catch_up(self, ctxt, host_manager):
         new = []
         while len(new) < CATCH_UP_LIMIT:
             rows = nova_access.host_mappings_after(ctxt, self._last_mapping,
@@ -334,6 +337,8 @@ class PoolSync(object):
                 del self._unmirrored[host]
                 gained.add(pool)
         self._tell_schedulers(ctxt, [aggregates[p] for p in changed])
+        if host_manager is not None and changed:
+            host_manager.update_aggregates([aggregates[p] for p in changed])
         if len(new) == CATCH_UP_LIMIT:
             LOG.warning('More than %d hosts were discovered since the IP '
                         'pools were last synchronised; run "openstack-ext '

@@ -54,7 +54,7 @@ class FakeAggregates(object):
         self.answer = answer
         self.asked = []
 
-    def for_pool(self, ctxt, pool):
+    def for_pool(self, ctxt, pool, aggregates=None):
         self.asked.append(pool)
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -154,7 +154,12 @@ class InstallTest(testtools.TestCase):
                      undecorated_select_destinations()),
                  'select_destinations does not expect NoValidHost'),
                 ('nova.objects.request_spec.Destination.require_aggregates',
-                 None, 'Destination has no require_aggregates')]:
+                 None, 'Destination has no require_aggregates'),
+                ('nova.scheduler.host_manager.HostManager._init_aggregates',
+                 lambda self: None, 'does not keep its aggregates in '
+                 'aggs_by_id'),
+                ('nova.db.api.models.HostMapping', object,
+                 'HostMapping has no id')]:
             with self.patched(target, value):
                 error = self.assertRaises(placement_hook.PlacementHookError,
                                           placement_hook.install,
