@@ -97,15 +97,10 @@ def make_spec(stamped=False):
 
 
 def filters_under_test():
-    from unittest import mock
-
     from nova.scheduler.filters import aggregate_multitenancy_isolation
     from nova.scheduler.filters import all_hosts_filter
     from nova.scheduler.filters import compute_filter
-    from openstack_ext.nova import pool_aggregates
     from openstack_ext.nova import pool_filter
-    # No placement here: the hostname pools' start-up look at it.
-    mock.patch.object(pool_aggregates.HostnameAggregates, 'sync').start()
     found = [
         ('AllHostsFilter', all_hosts_filter.AllHostsFilter(), False),
         ('ComputeFilter', compute_filter.ComputeFilter(), False),

@@ -17,10 +17,10 @@
 What nova-scheduler does per boot that grows with placement's answer, at
 1,000 and 10,000 hosts (``[scheduler] max_placement_results`` = 1000):
 
-1. the request filters: with pools, :func:`require_ip_pool
-   <openstack_ext.nova.placement_hook.require_ip_pool>` (steady state:
-   the pool's placement aggregate known; the placement write-up at start
-   and once a minute is not per boot);
+1. the request filters: with pools, :meth:`require_ip_pool
+   <openstack_ext.nova.placement_hook.PoolRequestFilter.require_ip_pool>`,
+   the pools' host aggregates read from the scheduler's host manager in
+   memory (as nova-scheduler does; nothing is refreshed or written);
 2. decoding placement's allocation candidates (real-shaped JSON, one
    candidate per host placement returns) and indexing them by provider, as
    ``SchedulerManager.select_destinations`` does;
@@ -125,9 +125,23 @@ def placement_answer(hosts):
             for h in hosts}})
 
 
-def make_spec(pool):
+def host_manager_of(hosts):
+    """What the scheduler's host manager keeps: an aggregate per pool."""
+    import types
+    by_pool = {}
+    for host in hosts:
+        by_pool.setdefault(host.host.split('-')[0], []).append(host.host)
+    return types.SimpleNamespace(aggs_by_id={
+        index: types.SimpleNamespace(
+            id=index, uuid=str(uuid.uuid4()), name='ip-pool-' + pool,
+            metadata={'ip_pool': pool}, hosts=members)
+        for index, (pool, members) in enumerate(sorted(by_pool.items()))})
+
+
+def make_spec(pool, manager):
     from nova import context
     from nova import objects
+    from openstack_ext.nova import nova_access
     from openstack_ext.nova import pools
     hints = {pools.HINT: [pools.sign_stamp(SECRET, pool, PROJECT)]}
     spec = objects.RequestSpec(
@@ -140,24 +154,21 @@ def make_spec(pool):
         image=objects.ImageMeta.from_dict({'properties': {}}))
     spec._context = context.RequestContext(
         user_id='u', project_id=PROJECT, remote_address='10.1.2.3')
+    nova_access.note_host_manager(spec, manager)
     return spec
 
 
 def scheduler_parts():
-    from unittest import mock
-
     from nova.scheduler import filters
     from nova.scheduler import weights
     from openstack_ext.nova import placement_hook
-    from openstack_ext.nova import pool_aggregates
     from openstack_ext.nova import pool_filter
 
     handler = filters.HostFilterHandler()
     nova_filters = [cls() for cls in handler.get_matching_classes(
         ['nova.scheduler.filters.all_filters'])
         if cls.__name__ in DEFAULT_FILTERS]
-    with mock.patch.object(pool_aggregates.HostnameAggregates, 'sync'):
-        ours = pool_filter.ClientNetworkPoolFilter()
+    ours = pool_filter.ClientNetworkPoolFilter()
     weigh = weights.HostWeightHandler()
     weighers = [cls() for cls in weigh.get_matching_classes(
         ['nova.scheduler.weights.all_weighers'])]
@@ -167,7 +178,7 @@ def scheduler_parts():
 def one_boot(parts, answer, hosts_by_uuid, spec, with_pool, hook):
     handler, nova_filters, ours, weigh, weighers, placement_hook = parts
     if hook:
-        placement_hook.require_ip_pool(spec._context, spec)
+        placement_hook.installed().require_ip_pool(spec._context, spec)
     body = json.loads(answer)
     by_rp = {}
     for request in body['allocation_requests']:
@@ -192,17 +203,11 @@ def main():
     nova.conf.CONF([], project='nova', default_config_files=[])
     configure()
     parts = scheduler_parts()
-    ours = parts[2]
-    # Steady state of the hostname pools' placement aggregates.
-    ours._aggregates._members = {'doc': frozenset(['x']),
-                                 'small': frozenset(['x'])}
-    ours._aggregates._hosts = dict(ours._aggregates._members)
-    ours._aggregates._synced_at = time.monotonic()
-    ours._aggregates._refresh = 1e9
     results = {}
     for count, calls in ((1000, 3), (10000, 3)):
         hosts = make_hosts(count)
         by_uuid = {h.uuid: h for h in hosts}
+        manager = host_manager_of(hosts)
         cut = hosts[:MAX_PLACEMENT_RESULTS]
         doc = [h for h in hosts if h.host.startswith('doc-')]
         small = [h for h in hosts if h.host.startswith('small-')]
@@ -218,7 +223,7 @@ def main():
         shape = {}
         for _ in range(args.repeat):
             for name, answer, pool, with_pool, hook in scenarios:
-                specs = [make_spec(pool) for _ in range(calls)]
+                specs = [make_spec(pool, manager) for _ in range(calls)]
                 start = time.perf_counter()
                 for spec in specs:
                     shape[name] = one_boot(parts, answer, by_uuid, spec,
