@@ -360,6 +360,25 @@ class PoolAggregatesTest(testtools.TestCase):
                                       self.for_pool, 'qa', aggregates)
             self.assertIn("IP pool 'qa' has no compute host", str(error))
 
+    def test_the_scheduler_s_memory_is_read_not_the_database(self):
+        def belongs(host, pool):
+            asked.append(host)
+            return host.startswith(pool + '-')
+
+        asked = []
+        in_memory = [aggregate('d1', 'doc', ['doc-%d' % i
+                                             for i in range(1000)]),
+                     aggregate('x', None, ['doc-1'])]
+        with mock.patch.object(objects.AggregateList, 'get_by_metadata',
+                               side_effect=AssertionError('read')):
+            required, forbidden, hosts = pool_aggregates.PoolAggregates(
+                'ip_pool', belongs).for_pool(None, 'doc', in_memory)
+        self.assertEqual((['d1'], set()), (required, forbidden))
+        # One host says the pool is not empty; only a fault counts them.
+        self.assertEqual(['doc-0'], asked)
+        self.assertEqual(1000, len(hosts))
+        self.assertEqual({'doc-7'}, hosts & {'doc-7', 'ops-1'})
+
     def test_hostname_pools_count_only_the_hosts_named_for_them(self):
         def belongs(host, pool):
             return host.startswith(pool + '-')
