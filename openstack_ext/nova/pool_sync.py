@@ -36,11 +36,13 @@ Add-only catch-up in nova-scheduler (:meth:`PoolSync.catch_up`)
   A host discovered after the last sync is in no pool aggregate, so
   placement would not offer it. When a pooled request is about to fail
   with NoValidHost, the scheduler reads the host mappings created since
-  the last one it saw (by primary key: nothing when nothing is new), adds
-  the new hosts to their pools' aggregates as sync-pools would, and asks
-  placement once more. Only a request that would fail pays for it, and
-  never waits for another: a catch-up already running in the process is
-  not waited for. At most 20 hosts per catch-up; sync-pools does the rest.
+  the last one it saw (by primary key, the host name only: nothing when
+  nothing is new; every mapping the first time in a process), keeps those
+  that its host manager does not already know in their pool's aggregate,
+  adds them as sync-pools would, and asks placement once more. Only a
+  request that would fail pays for it, and never waits for another: a
+  catch-up already running in the process is not waited for. At most 20
+  hosts per catch-up; sync-pools does the rest.
 
 Why no writer can drop a host from its pool
   A host belongs to a pool by its name alone, so whether a writer may
@@ -303,16 +305,19 @@ class PoolSync(object):
             self._catching_up.release()
 
     def _catch_up(self, ctxt, host_manager):
+        members = self._members_in_memory(host_manager)
         new = []
         while len(new) < CATCH_UP_LIMIT:
             rows = nova_access.host_mappings_after(ctxt, self._last_mapping,
                                                    BATCH)
             for mapping_id, host in rows:
-                self._last_mapping = mapping_id
-                if self.pool_of(host) is not None:
+                pool = self.pool_of(host)
+                if (pool is not None and
+                        host not in members.get(pool, ())):
                     new.append((mapping_id, host))
                     if len(new) == CATCH_UP_LIMIT:
                         break
+                self._last_mapping = mapping_id
             if len(rows) < BATCH:
                 break
         retry = dict(self._unmirrored)
@@ -324,26 +329,39 @@ class PoolSync(object):
             pool = self.pool_of(host)
             if pool not in aggregates:
                 continue
-            if host in (aggregates[pool].hosts or ()):
-                continue  # sync-pools was there first
-            changed.add(pool)
+            if host not in (aggregates[pool].hosts or ()):
+                changed.add(pool)
+            # Added (and mirrored) unless another writer was first.
             if self._add(ctxt, aggregates[pool], host):
                 gained.add(pool)
             else:
                 self._unmirrored[host] = pool
+        if new:
+            # The last one, if the limit stopped the reading, is done too.
+            self._last_mapping = max(self._last_mapping, new[-1][0])
         for host, pool in retry.items():
             if pool in aggregates and self._mirror(ctxt, aggregates[pool],
                                                    host):
                 del self._unmirrored[host]
                 gained.add(pool)
         self._tell_schedulers(ctxt, [aggregates[p] for p in changed])
-        if host_manager is not None and changed:
-            host_manager.update_aggregates([aggregates[p] for p in changed])
+        if host_manager is not None and (changed or gained):
+            host_manager.update_aggregates(
+                [aggregates[p] for p in changed | gained])
         if len(new) == CATCH_UP_LIMIT:
             LOG.warning('More than %d hosts were discovered since the IP '
                         'pools were last synchronised; run "openstack-ext '
                         'sync-pools"', CATCH_UP_LIMIT)
         return gained
+
+    def _members_in_memory(self, host_manager):
+        """``{pool: hosts}`` as the scheduler's host manager knows them."""
+        members = {}
+        for aggregate in nova_access.aggregates_in_memory(host_manager) or ():
+            pool = aggregate.metadata.get(self._key)
+            if pool in self._pools:
+                members.setdefault(pool, set()).update(aggregate.hosts or ())
+        return members
 
 
 def providers_in(client, ctxt, aggregate):
