@@ -100,7 +100,7 @@ def problems():
     """What this Nova lacks of the above, as a list of sentences."""
     found = []
     names = getattr(getattr(getattr(host_manager_module, 'HostManager', None),
-                            '_init_aggregates', None), '__code__', None)
+                            '__init__', None), '__code__', None)
     if 'aggs_by_id' not in getattr(names, 'co_names', ()):
         found.append('nova.scheduler.host_manager.HostManager does not keep '
                      'its aggregates in aggs_by_id')

@@ -155,7 +155,7 @@ class InstallTest(testtools.TestCase):
                  'select_destinations does not expect NoValidHost'),
                 ('nova.objects.request_spec.Destination.require_aggregates',
                  None, 'Destination has no require_aggregates'),
-                ('nova.scheduler.host_manager.HostManager._init_aggregates',
+                ('nova.scheduler.host_manager.HostManager.__init__',
                  lambda self: None, 'does not keep its aggregates in '
                  'aggs_by_id'),
                 ('nova.db.api.models.HostMapping', object,
