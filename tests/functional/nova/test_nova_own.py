@@ -198,6 +198,37 @@ class DeploymentTest(testtools.TestCase):
         self.assertEqual({'*'}, {pool for pool, _ in seen})
 
 
+class WheelEnvironment(fixtures.Fixture):
+    """What Nova's tests need from a wheel install, and nothing more.
+
+    Nova's api-paste.ini is a data file of the wheel (see base.py), and
+    swift's tests may share the worker (base.PoolTestCase).
+    """
+
+    def __init__(self, test):
+        super(WheelEnvironment, self).__init__()
+        self.test = test
+
+    def _setUp(self):
+        self.test.flags(api_paste_config=base.nova_api_paste(),
+                        group='wsgi')
+        self.useFixture(fixtures.MonkeyPatch(
+            'paste.deploy.loadwsgi.ConfigLoader', next(
+                cls for cls in loadwsgi.ConfigLoader.__mro__
+                if cls.__module__ == loadwsgi.__name__)))
+
+
+def stock(cls):
+    """*cls*, a Nova test class, without the plugin (to compare)."""
+
+    def setUp(self):
+        self.useFixture(WheelEnvironment(self))
+        super(subclass, self).setUp()
+    subclass = type('Stock' + cls.__name__, (cls,), {
+        'setUp': setUp, '__module__': __name__})
+    return subclass
+
+
 def _load(loader, suite, cls, methods):
     names = methods or loader.getTestCaseNames(cls)
     suite.addTests(cls(method) for method in names)
@@ -209,9 +240,7 @@ def load_tests(loader, standard_tests, pattern):
               deployed(cls, 'OnePool', ONE_POOL, every_host_in='all'),
               methods)
         if os.environ.get('OPENSTACK_EXT_NOVA_STOCK'):
-            _load(loader, standard_tests,
-                  type('Stock' + cls.__name__, (cls,),
-                       {'__module__': __name__}), methods)
+            _load(loader, standard_tests, stock(cls), methods)
     for cls, methods in ANY_SELECTION:
         _load(loader, standard_tests, deployed(cls, 'AnyPool', ANY_POOL),
               methods)
