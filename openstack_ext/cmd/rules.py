@@ -21,6 +21,12 @@ nor ``ip_whitelist`` stands in front of. A value is checked exactly as
 the middleware checks an owner's write, and a malformed one is refused,
 with nothing stored. Each change is logged as the proxy logs an owner's
 (:mod:`openstack_ext.swift.trail`), naming this command as the requester.
+
+With ``--operator`` it reads and writes the operator's level of an
+account instead (:mod:`openstack_ext.swift.operator_level`): the rules
+above the owner's, which no request through the proxy can write, widen or
+remove. They replace the proxy's ``operator_rules`` default for that
+account; removing them all brings the default back.
 """
 
 import argparse
@@ -40,6 +46,8 @@ examples:
   openstack-ext rules remove --account AUTH_test --container photos \\
       allow-office
   openstack-ext rules remove --account AUTH_test --all
+  openstack-ext rules set --operator --account AUTH_test \
+      allow-campus:198.51.100.0/24 --mode audit
 
 Changes apply at once through the proxies that share the cluster's
 memcache, like an owner's write.
@@ -69,6 +77,9 @@ def add_parser(subparsers):
                          '(default %s)' % DEFAULT_CONFIG)
         sub.add_argument('--account', required=True)
         sub.add_argument('--container')
+        sub.add_argument('--operator', action='store_true',
+                         help="the account's operator level (above the "
+                         "owner's rules; not with --container)")
         if name == 'set':
             sub.add_argument('rules', nargs='*', metavar='allow-NAME:VALUE')
             sub.add_argument('--mode', choices=('audit', 'enforce'))
@@ -77,6 +88,58 @@ def add_parser(subparsers):
             sub.add_argument('--all', action='store_true',
                              help='every rule of the holder')
         sub.set_defaults(run=run)
+
+
+class Layout(object):
+    """How a level's named values map to the holder's metadata."""
+
+    def __init__(self, kind, operator):
+        from swift.common.request_helpers import get_sys_meta_prefix
+
+        from openstack_ext.swift import rule_headers
+        from openstack_ext.swift import rules
+        from openstack_ext.swift import trail
+
+        self.operator = operator
+        if operator:
+            self.rule = 'operator-' + rules.RULE_PREFIX
+            self.mode = 'operator-mode'
+            self.meta = None
+            self.sysmeta = get_sys_meta_prefix(kind) + rules.OPERATOR_PREFIX
+            self.mode_header = get_sys_meta_prefix(kind) + \
+                rules.OPERATOR_MODE_NAME
+        else:
+            self.rule, self.mode = rules.RULE_PREFIX, trail.MODE
+            self.meta, self.sysmeta = rule_headers.prefixes(kind)
+            self.mode_header = rule_headers.mode_headers(kind)[1]
+
+    def named(self, info):
+        """``{rule name: value, mode name: mode}`` of the level."""
+        from openstack_ext.swift import rules
+        from openstack_ext.swift import trail
+
+        if not self.operator:
+            return trail.named(info)
+        named = {self.rule + name: value
+                 for name, value in rules.operator_rules(info).items()}
+        stored = rules.operator_stored(info)
+        if stored is not None and stored.mode:
+            named[self.mode] = stored.mode
+        return named
+
+    def headers(self, old, new):
+        """The headers that turn *old* into *new*."""
+        headers = {}
+        for name in set(old) | set(new):
+            if name == self.mode or old.get(name) == new.get(name):
+                continue
+            short = name[len(self.rule):]
+            headers[self.sysmeta + short] = new.get(name, '')
+            if self.meta:
+                headers[self.meta + short] = ''  # the guide-era copy goes
+        if old.get(self.mode) != new.get(self.mode):
+            headers[self.mode_header] = new.get(self.mode, '')
+        return headers
 
 
 class Holder(object):
@@ -88,6 +151,7 @@ class Holder(object):
 
         self.account, self.container = args.account, args.container
         self.kind = 'container' if args.container else 'account'
+        self.layout = Layout(self.kind, args.operator)
         conf = configparser.RawConfigParser()
         if not conf.read(args.config_file):
             raise IOError('cannot read it')
@@ -124,6 +188,9 @@ class Holder(object):
 def _open(args, rep):
     from swift.common.internal_client import UnexpectedResponse
 
+    if args.operator and args.container:
+        rep.error("--operator is an account's level: not with --container")
+        return None, None
     try:
         holder = Holder(args)
         return holder, holder.info()
@@ -134,45 +201,37 @@ def _open(args, rep):
 
 
 def show(args, out):
-    from openstack_ext.swift import trail
-
     rep = report.Report(out)
     holder, info = _open(args, rep)
     if holder is None:
         return rep.verdict('')
-    named = trail.named(info)
-    rep.line('%s %s:' % (holder.kind, args.container or args.account))
-    rep.field('  mode', named.pop(trail.MODE), 22)
+    layout = holder.layout
+    named = layout.named(info)
+    rep.line('%s%s %s:' % ('operator level of ' if args.operator else '',
+                           holder.kind, args.container or args.account))
+    rep.field('  mode', named.pop(
+        layout.mode, "(the proxy's operator_mode)"), 22)
     for name, value in sorted(named.items()):
-        rep.field('  ' + name, value, 22)
+        rep.field('  ' + name[len(layout.rule) - len('allow-'):], value, 22)
     if not named:
-        rep.line('  no rules')
+        rep.line("  no rules (the proxy's operator_rules default for its "
+                 "prefix applies)" if args.operator else '  no rules')
     return rep.verdict('shown')
 
 
 def _write(args, out, new_of):
-    """Write what *new_of(named values)* returns; log it as the proxy."""
-    from openstack_ext.swift import rule_headers
+    """Write what *new_of(named values, layout)* returns; log it."""
     from openstack_ext.swift import trail
 
     rep = report.Report(out)
     holder, info = _open(args, rep)
     if holder is None:
         return rep.verdict('')
-    old = trail.named(info)
-    new = new_of(dict(old), rep)
+    old = holder.layout.named(info)
+    new = new_of(dict(old), holder.layout, rep)
     if rep.errors:
         return rep.verdict('')
-    meta, sysmeta = rule_headers.prefixes(holder.kind)
-    headers = {}
-    for name in set(old) | set(new):
-        if name == trail.MODE or old.get(name) == new.get(name):
-            continue
-        short = name[len('allow-'):]
-        headers[sysmeta + short] = new.get(name, '')
-        headers[meta + short] = ''  # the guide-era copy goes
-    if old[trail.MODE] != new[trail.MODE]:
-        headers[rule_headers.mode_headers(holder.kind)[1]] = new[trail.MODE]
+    headers = holder.layout.headers(old, new)
     change = holder.trail(old, new)
     if not headers:
         return rep.verdict('nothing to change')
@@ -191,9 +250,10 @@ def _write(args, out, new_of):
 def set_rules(args, out):
     from openstack_ext.swift import rule_headers
 
-    def new_of(named, rep):
-        meta = rule_headers.prefixes('container' if args.container
-                                     else 'account')[0]
+    from openstack_ext.swift import operator_level
+
+    def new_of(named, layout, rep):
+        meta = layout.meta or layout.sysmeta
         for text in args.rules:
             match = _RULE.match(text.strip())
             if not match:
@@ -201,14 +261,16 @@ def set_rules(args, out):
                 continue
             name, value = match.group(1).lower(), match.group(2).strip()
             error = rule_headers.rule_error(meta, name, text, value)
+            if layout.operator and name == operator_level.DEFAULT_NAME:
+                error = 'allow-%s names the proxy\'s default' % name
             if error:
                 rep.error(error + ': nothing changed')
             elif value:
-                named['allow-' + name] = value
+                named[layout.rule + name] = value
             else:
-                named.pop('allow-' + name, None)
+                named.pop(layout.rule + name, None)
         if args.mode:
-            named['mode'] = args.mode
+            named[layout.mode] = args.mode
         return named
     if not args.rules and not args.mode:
         out.write('rules set: give allow-NAME:VALUE rules, --mode, or '
@@ -218,14 +280,19 @@ def set_rules(args, out):
 
 
 def remove(args, out):
-    def new_of(named, rep):
-        for name in [n for n in named if n != 'mode'] if args.all \
+    def new_of(named, layout, rep):
+        for name in [n for n in named if n != layout.mode] if args.all \
                 else args.names:
             name = name.lower()
+            if name.startswith(layout.rule):
+                name = name[len(layout.rule) - len('allow-'):]
             name = name if name.startswith('allow-') else 'allow-' + name
+            name = layout.rule + name[len('allow-'):]
             if name not in named:
-                rep.error('%s has no rule %s' % (
-                    args.container or args.account, name))
+                rep.error('%s has no %srule %s' % (
+                    args.container or args.account,
+                    'operator ' if layout.operator else '',
+                    name[len(layout.rule) - len('allow-'):]))
             named.pop(name, None)
         return named
     if bool(args.names) == bool(args.all):

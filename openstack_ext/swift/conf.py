@@ -26,6 +26,7 @@ from swift.common import utils
 from openstack_ext import addresses
 from openstack_ext.swift import decision
 from openstack_ext.swift.local_addresses import local_addresses
+from openstack_ext.swift import operator_level
 from openstack_ext.swift import rules
 
 # Networks one account or container may list: bounds what a request for it
@@ -33,7 +34,8 @@ from openstack_ext.swift import rules
 DEFAULT_MAX_RULES = 1000
 
 Config = collections.namedtuple('Config', 'options deny_message '
-                                'trusted_proxies max_rules rules_cache_time')
+                                'trusted_proxies max_rules rules_cache_time '
+                                'operator')
 
 
 def parse(conf):
@@ -50,7 +52,9 @@ def parse(conf):
         deny_message=conf.get('deny_message', 'IP Denied'),
         trusted_proxies=_networks(conf, 'trusted_proxies', ''),
         max_rules=max_rules(conf),
-        rules_cache_time=rules_cache_time(conf))
+        rules_cache_time=rules_cache_time(conf),
+        operator=operator_level.OperatorLevel(
+            operator_rules(conf), mode(conf, 'operator_mode')))
 
 
 def _networks(conf, option, default):
@@ -69,13 +73,41 @@ def _networks(conf, option, default):
     return addresses.NetworkSet(networks)
 
 
-def mode(conf):
+def mode(conf, option='mode'):
     """``enforce`` (the default) or ``audit``: see decision.decide."""
-    text = conf.get('mode', rules.ENFORCE)
+    text = conf.get(option, rules.ENFORCE)
     if text.strip().lower() not in rules.MODES:
-        raise ValueError('ip_whitelist: invalid mode value: %r (enforce or '
-                         'audit)' % (text,))
+        raise ValueError('ip_whitelist: invalid %s value: %r (enforce or '
+                         'audit)' % (option, text))
     return text.strip().lower()
+
+
+def operator_rules(conf):
+    """``{reseller prefix: operator_level.Default}`` of ``operator_rules``.
+
+    ``PREFIX=networks`` entries separated by ``;``, e.g.
+    ``SERVICE_=10.0.0.0/8 172.16.0.0/12; AUTH_ops_=192.0.2.0/24``.
+    """
+    text = conf.get('operator_rules', '')
+    defaults = {}
+    for entry in filter(None, (e.strip() for e in text.split(';'))):
+        prefix, sep, value = (part.strip() for part in entry.partition('='))
+        error = None
+        if not sep or not prefix or any(c in prefix for c in ' ,/'):
+            error = '%r is not PREFIX=networks' % entry
+        elif prefix in defaults:
+            error = 'prefix %s is given twice' % prefix
+        elif not addresses.split_list(value):
+            error = 'prefix %s lists no network' % prefix
+        else:
+            networks, bad = rules.parse_values((value,))
+            if bad:
+                error = 'prefix %s: invalid %s' % (prefix, ', '.join(bad))
+        if error:
+            raise ValueError('ip_whitelist: invalid operator_rules value: '
+                             '%r: %s' % (text, error))
+        defaults[prefix] = operator_level.Default(value, networks)
+    return defaults
 
 
 def max_rules(conf):

@@ -20,11 +20,14 @@ given, and the tests against their own model. Reading the rules is
 :mod:`openstack_ext.swift.rule_reader`'s job.
 
 A client passes when it is in ``always_allow``, or when every level that
-has rules lists it: the account's rules bound the whole account, a
-container's rules narrow within them (and a container that a write also
-reaches, such as a versions archive, is one more level). A level without
-rules imposes nothing. When no level has a rule, a container or object
-request is refused only with ``deny_without_rules``.
+has rules lists it: the operator's level bounds the account
+(:mod:`~openstack_ext.swift.operator_level`), the account's rules bound
+the whole account within it, a container's rules narrow within them (and
+a container that a write also reaches, such as a versions archive, is one
+more level). A level without rules imposes nothing. When no level of the
+owner's has a rule (the operator's does not count: it bounds, it opens
+nothing), a container or object request is refused only with
+``deny_without_rules``.
 
 Each level enforces or audits its own rules (its holder's mode); the
 proxy's ``mode = audit`` audits them all. A level in audit that would
@@ -33,9 +36,11 @@ refuse the client lets it through: the verdict names it, for the log.
 
 import collections
 
-# What refused a request: the account's rules, a container's, or none at
-# all (deny_without_rules). A container level may carry the container's
-# name after a space ("container archive"), for the log.
+# What refused a request: the operator's rules, the account's, a
+# container's, or none at all (deny_without_rules). A container level may
+# carry the container's name after a space ("container archive"), for the
+# log.
+OPERATOR = 'operator'
 ACCOUNT = 'account'
 CONTAINER = 'container'
 NO_RULES = 'none'
@@ -73,12 +78,13 @@ def decide(client, levels, options, container=True):
     :param client: the client's address, normalised; ``None`` when it is
         unknown (it then passes only where no level has rules).
     :param levels: ``(label, networks, mode)`` of each level, outermost
-        first: the account's, then the container's (then any other
-        container the request reaches). *networks* is a ``NetworkSet``,
-        or ``None`` when that level has no rule; *mode* is the holder's,
-        ENFORCE or AUDIT. Iterated lazily and only as far as needed: once
-        a level refuses, the levels inside it are never read, so what
-        they hold (or whether they exist) cannot change the answer.
+        first: the operator's, the account's, then the container's
+        (then any other container the request reaches). *networks* is a
+        ``NetworkSet``, or ``None`` when that level has no rule; *mode*
+        is the holder's, ENFORCE or AUDIT. Iterated lazily and only as
+        far as needed: once a level refuses, the levels inside it are
+        never read, so what they hold (or whether they exist) cannot
+        change the answer.
     :param options: :class:`Options`.
     :param container: ``False`` for a request on the account itself, which
         ``deny_without_rules`` does not close.
@@ -90,7 +96,7 @@ def decide(client, levels, options, container=True):
     for label, networks, mode in levels:
         if networks is None:
             continue
-        ruled = True
+        ruled = ruled or label != OPERATOR
         if client is None or client not in networks:
             if not audit_all and mode != AUDIT:
                 return Verdict(label, tuple(audited))

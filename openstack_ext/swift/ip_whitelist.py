@@ -64,19 +64,25 @@ never refused for it. An owner locked out all the same is let back in by
 the operator, without a token: ``openstack-ext rules`` reads and repairs
 rules and modes through Swift's internal client.
 
+Above them, the operator's level bounds accounts with rules no owner can
+write, widen or remove (``operator_rules``, ``rules set --operator``:
+the "Auditing and governing rules" page); owners see it on the account.
+
 --------
 Decision
 --------
 
-The rules form a perimeter: the account's rules bound the whole account,
+The rules form a perimeter: the operator's level (if any) bounds the
+account, the account's rules bound the whole account,
 its own requests included (``HEAD``, ``GET``, ``POST``, ``PUT`` and
 ``DELETE`` on ``/v1/<account>``), and a container's rules narrow within
 them. A request for an account, a container or an object passes when the
 client address is
 
 1. in ``always_allow``, or
-2. listed by every level that has rules: the account's rules (if it has
-   any) and, below the account, the container's rules (if it has any).
+2. listed by every level that has rules: the operator's, the account's
+   rules (if it has any) and, below the account, the container's rules
+   (if it has any).
 
 A level without rules imposes nothing; a container's rules cannot open
 what its account's rules close (``openstack-ext check-rule
@@ -165,6 +171,9 @@ max_rules          1000      Networks the rules of one account, or of one
                              removals are always accepted. Rule names
                              are bounded apart: at most half of Swift's
                              ``MAX_HEADER_COUNT`` (63 by default) each.
+operator_rules     (none)    Operator's level per reseller prefix:
+                             ``SERVICE_=10.0.0.0/8; AUTH_=...``.
+operator_mode      enforce   Its mode, where the account stores none.
 rules_cache_time   0         Seconds each proxy process keeps the compiled
                              rules of an account or container it has read,
                              looking up no info for them meanwhile, but
@@ -175,8 +184,9 @@ rules_cache_time   0         Seconds each proxy process keeps the compiled
                              later (see `Changes`_).
 ================== ========= ==============================================
 
-A bad address or network in ``always_allow`` or ``trusted_proxies``, a
-``mode`` other than ``enforce`` or ``audit``, a ``max_rules`` that is not
+A bad address or network in ``always_allow``, ``trusted_proxies`` or
+``operator_rules``, a ``mode`` or ``operator_mode`` other than
+``enforce`` or ``audit``, a ``max_rules`` that is not
 a whole number of at least 1, or a ``rules_cache_time`` that is not a
 number of seconds (0 or more), stops the proxy at start with the option
 and the value named.
@@ -292,12 +302,13 @@ class IPWhitelistMiddleware(object):
             config.options, config.trusted_proxies, self.logger)
         self.cache = rule_cache.RuleCache(config.rules_cache_time)
         self.judge = judge.Judge(
-            rule_reader.RuleReader(app, self.cache, self.logger),
+            rule_reader.RuleReader(app, self.cache, self.logger,
+                                   config.operator),
             config.options, config.deny_message, self.logger,
             # Asked once: a debug line costs a call on every request.
             debug=self.logger.isEnabledFor(logging.DEBUG))
         self.owner = owner.OwnerGate(app, config.options, config.max_rules,
-                                     self.logger)
+                                     self.logger, config.operator)
         self._pipeline_checked = False
         if app is not None:
             # What can be seen of the pipeline now: a bad placement stops

@@ -238,7 +238,8 @@ class Judgment(object):
                 fresh.append(refused.response(req)(env, start_response))
                 return None
             if show_rules and env.get('swift_owner'):
-                headers = list(headers) + rule_headers.shown_rules(headers)
+                headers = list(headers) + rule_headers.shown_rules(
+                    headers, *self._operator_shown())
             for change in self.changes:
                 trail.log_done(self.judge.logger, change, status)
             del self.changes[:]
@@ -258,6 +259,13 @@ class Judgment(object):
         if self.subrequest_refused is not None:
             return _fresh_if_refused(app_iter, fresh)  # may start so
         return app_iter
+
+    def _operator_shown(self):
+        """What :func:`rule_headers.shown_rules` needs to show it."""
+        if self.target.container:
+            return None, None
+        return (self.judge.reader.operator,
+                swob.wsgi_to_str(self.target.account))
 
 
 def _fresh_if_refused(app_iter, fresh):

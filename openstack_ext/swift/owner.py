@@ -16,8 +16,11 @@
 who the requester is: writing or removing rules and modes (within
 ``max_rules``, and not locking the writer's own address out without
 confirmation), deleting what holds rules, sending its versions
-elsewhere; and it tells the change trail (:mod:`~openstack_ext.swift.
-trail`) what each accepted or refused act changes. The headers
+elsewhere. The operator's level is nobody's to change through the proxy:
+its headers are refused as malformed, and an account that stores it is
+deleted only from an ``always_allow`` address. And it tells the change
+trail (:mod:`~openstack_ext.swift.trail`) what each accepted or refused
+act changes. The headers
 themselves are :mod:`openstack_ext.swift.rule_headers`'.
 """
 
@@ -27,6 +30,8 @@ from swift.common import swob
 from swift.common.wsgi import make_pre_authed_request
 
 from openstack_ext.swift import decision
+from openstack_ext.swift import operator_level
+from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rule_headers as headers
 from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
@@ -66,11 +71,12 @@ class OwnerGate(object):
     rules the request does not name, is left to ``always_allow``.
     """
 
-    def __init__(self, app, options, max_rules, logger):
+    def __init__(self, app, options, max_rules, logger, operator=None):
         self.app = app
         self.options = options
         self.max_rules = max_rules
         self.logger = logger
+        self.operator = operator or operator_level.OperatorLevel()
 
     def malformed(self, req, target, client):
         """A ``400`` naming a malformed rule write, else ``None``.
@@ -122,13 +128,18 @@ class OwnerGate(object):
             return None, None  # reads neither write nor delete
         kind = headers.holder_kind(target)
         if req.method == 'DELETE' and kind == 'account' and \
-                not decision.always_allowed(client, self.options) and \
-                self._holds_containers(req):
-            self.logger.info('ip_whitelist: %s refused on %s: the account '
-                             'still holds containers', client, req.path)
-            return _answer(swob.HTTPForbidden, req, 'An account that holds '
-                           'containers can be deleted only from an '
-                           'always_allow address'), None
+                not decision.always_allowed(client, self.options):
+            why = None
+            if self._holds_containers(req):
+                why = 'holds containers'
+            elif self._holds_operator_level(req, target):
+                why = "holds the operator's rules"
+            if why:
+                self.logger.info('ip_whitelist: %s refused on %s: the '
+                                 'account %s', client, req.path, why)
+                return _answer(swob.HTTPForbidden, req, 'An account that '
+                               '%s can be deleted only from an '
+                               'always_allow address' % why), None
         changes = headers.changes_rules(req, target)
         change = None
         if changes:
@@ -188,11 +199,16 @@ class OwnerGate(object):
         """
         if req.headers.get(CONFIRM_LOCKOUT, '').strip().lower() == 'yes':
             return None
-        levels = []
-        if kind == 'container':
-            account = self._info(req, target, 'account')
-            if is_success(account['status']):
-                levels.append(_level(decision.ACCOUNT, trail.named(account)))
+        account = self._info(req, target, 'account')
+        stored = None
+        if is_success(account['status']):
+            stored = rules.operator_stored(account)
+        levels = [self.operator.level(
+            swob.wsgi_to_str(target.account), stored and rule_cache.
+            HolderRules(rules.parse_values(stored.values)[0] if
+                        stored.values else None, (), stored.mode))]
+        if kind == 'container' and is_success(account['status']):
+            levels.append(_level(decision.ACCOUNT, trail.named(account)))
         levels.append((_level(kind, change.new)))
         refused_by = decision.decide(client, levels, self.options,
                                      container=kind == 'container').refused_by
@@ -223,6 +239,13 @@ class OwnerGate(object):
         # Unreadable: it may hold rules. Refused as any non-owner's would
         # be; the owner's request goes on, and Swift answers it.
         return True
+
+    def _holds_operator_level(self, req, target):
+        """Whether the account stores operator's rules (unreadable: yes)."""
+        info = self._info(req, target, 'account')
+        if is_success(info['status']):
+            return bool(rules.operator_rules(info))
+        return info['status'] not in rule_reader.GONE
 
     def _holds_containers(self, req):
         """Whether the account of ``req`` has containers, asked afresh.

@@ -44,8 +44,13 @@ CACHE_BUDGET = 100000
 Compiled = collections.namedtuple('Compiled', 'networks bad')
 NO_RULES = Compiled(None, ())
 #: A holder's rules: its compiled set's ``networks`` and ``bad``, and its
-#: ``mode`` (rules.ENFORCE or rules.AUDIT).
-HolderRules = collections.namedtuple('HolderRules', 'networks bad mode')
+#: ``mode`` (rules.ENFORCE or rules.AUDIT); for an account, ``operator``:
+#: the operator's level it stores, as a HolderRules (``networks`` ``None``
+#: when it stores only a mode; ``mode`` ``None`` when not stored), else
+#: ``None``.
+HolderRules = collections.namedtuple('HolderRules',
+                                     'networks bad mode operator')
+HolderRules.__new__.__defaults__ = (None,)
 
 # rules_cache_time: a holder's rules, kept until *expires*.
 _Kept = collections.namedtuple('_Kept', 'expires rules')
@@ -54,7 +59,9 @@ _Kept = collections.namedtuple('_Kept', 'expires rules')
 def _weight(compiled):
     """What a compiled set (or a holder's rules) weighs in the budget."""
     networks = compiled.networks
-    return 1 + (len(networks) if networks is not None else 0)
+    operator = getattr(compiled, 'operator', None)
+    return 1 + (len(networks) if networks is not None else 0) + (
+        _weight(operator) if operator is not None else 0)
 
 
 class RuleCache(object):
@@ -93,12 +100,17 @@ class RuleCache(object):
         stored = read_values()
         if stored is None:
             return None
-        compiled = self._compiled(stored.values) if stored.values \
-            else NO_RULES
-        held = HolderRules(compiled.networks, compiled.bad, stored.mode)
+        held = self._held(stored)
         if self.keep_seconds:
             self._keep(holder, held, read_at)
         return held
+
+    def _held(self, stored):
+        compiled = self._compiled(stored.values) if stored.values \
+            else NO_RULES
+        operator = getattr(stored, 'operator', None)
+        return HolderRules(compiled.networks, compiled.bad, stored.mode,
+                           operator and self._held(operator))
 
     def forget(self, holder):
         """A write on *holder* through this process has just ended."""

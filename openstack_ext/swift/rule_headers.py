@@ -21,6 +21,14 @@ it to system metadata (which clients cannot write by any other route),
 counts it against ``max_rules``, and shows what is stored back to the
 owner under the ``Meta`` names. Who may write is
 :mod:`openstack_ext.swift.owner`'s question.
+
+The operator's level of an account
+(:mod:`~openstack_ext.swift.operator_level`) is shown to its owner too,
+as ``X-Account-Meta-Ip-Whitelist-Operator-Allow-<name>`` (the proxy's
+default as ``...-Allow-Proxy-Default``) and
+``X-Account-Meta-Ip-Whitelist-Operator-Mode``, but never written from a
+request: a write of any ``...-Meta-Ip-Whitelist-Operator-*`` header is
+refused (``400``), and nothing is translated into its system metadata.
 """
 
 from swift.common import constraints
@@ -28,6 +36,7 @@ from swift.common.request_helpers import get_sys_meta_prefix
 from swift.common.request_helpers import get_user_meta_prefix
 
 from openstack_ext import addresses
+from openstack_ext.swift import operator_level
 from openstack_ext.swift import rules
 
 RULE_PREFIX = rules.RULE_PREFIX
@@ -40,6 +49,7 @@ SYSMETA_PREFIX = rules.SYSMETA_PREFIX
 # that, the holder answers 503 to everybody. Half of MAX_HEADER_COUNT
 # (63 by default) leaves room for Swift's other system metadata.
 MAX_RULE_NAMES = constraints.MAX_HEADER_COUNT // 2
+OPERATOR_META = 'ip-whitelist-operator-'  # after X-<kind>-Meta-
 
 
 def mode_headers(kind):
@@ -116,9 +126,13 @@ def translate_rule_writes(req, target):
     meta, sysmeta = prefixes(kind)
     remove = 'x-remove-' + meta[2:]
     mode_meta, mode_sysmeta, mode_remove = mode_headers(kind)
+    operator = get_user_meta_prefix(kind) + OPERATOR_META
     writes, modes = {}, []
     for key, value in req.headers.items():
         lower = key.lower()
+        if lower.startswith((operator, 'x-remove-' + operator[2:])):
+            return ('%s: the operator\'s rules are written by the operator '
+                    'only' % key)
         if lower in (mode_meta, mode_remove):
             value = '' if lower == mode_remove else value.strip().lower()
             if value and value not in rules.MODES:
@@ -182,14 +196,40 @@ def count_error(kind, stored, writes, max_rules):
             'allowed' % (kind, after, RULE_PREFIX, max_rules))
 
 
-def shown_rules(headers):
-    """Stored rules and mode of *headers* under their ``Meta`` names."""
-    shown = []
+def shown_rules(headers, operator=None, account=None):
+    """Stored rules and mode of *headers* under their ``Meta`` names.
+
+    :param operator: the proxy's ``operator_level.OperatorLevel`` for an
+        account's answer (its operator level is shown too), else ``None``.
+    :param account: that account's name (str).
+    """
+    shown, operator_rules, operator_mode = [], [], None
     for key, value in headers:
         kind, sep, name = key.lower().partition('-sysmeta-ip-whitelist-')
-        if sep and kind in ('x-container', 'x-account') and (
-                name == 'mode' or name.startswith(RULE_PREFIX)):
+        if not sep or kind not in ('x-container', 'x-account'):
+            continue
+        if name == 'mode' or name.startswith(RULE_PREFIX):
             shown.append(('%s-meta-ip-whitelist-%s' % (kind, name)
                           if name == 'mode' else
                           '%s-meta-%s' % (kind, name), value))
+        elif kind == 'x-account' and value and \
+                name.startswith('operator-' + RULE_PREFIX):
+            operator_rules.append((name, value))
+        elif kind == 'x-account' and name == 'operator-mode':
+            operator_mode = value
+    if operator is None:
+        return shown
+    if not operator_rules:
+        default = operator.default_for(account)
+        if default is None:
+            return shown
+        operator_rules = [('operator-%s%s' % (
+            RULE_PREFIX, operator_level.DEFAULT_NAME), default.text)]
+    if operator_mode:
+        operator_mode = rules.AUDIT if operator_mode == rules.AUDIT \
+            else rules.ENFORCE
+    shown.extend(('x-account-meta-ip-whitelist-' + name, value)
+                 for name, value in operator_rules)
+    shown.append(('x-account-meta-ip-whitelist-operator-mode',
+                  operator_mode or operator.mode))
     return shown

@@ -31,6 +31,7 @@ from swift.common import utils
 from swift.proxy.controllers import base as proxy_base
 
 from openstack_ext.swift import decision
+from openstack_ext.swift import operator_level
 from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rules
 
@@ -111,19 +112,23 @@ def info(env, app, version, account, container=None):
 class RuleReader(object):
     """The rules in force on a path, level by level."""
 
-    def __init__(self, app, cache, logger):
+    def __init__(self, app, cache, logger, operator=None):
         self.app = app
         self.cache = cache
         self.logger = logger
+        # The proxy's operator_rules and operator_mode.
+        self.operator = operator or operator_level.OperatorLevel()
 
     def levels(self, req, target, for_object=False):
         """``(label, networks, mode)`` of each level, for the decision.
 
-        The account's, then (below the account) the container's, then
-        those of the other containers the request reaches
-        (:meth:`linked_containers`). Stops at an account that does not
-        exist (Swift answers ``404``); a container that does not exist
-        (yet) has no rules.
+        The operator's (:mod:`~openstack_ext.swift.operator_level`: what
+        the account stores of it, else the proxy's default for its
+        prefix, whether the account exists or not), the account's, then
+        (below the account) the container's, then those of the other
+        containers the request reaches (:meth:`linked_containers`). Stops
+        at an account that does not exist (Swift answers ``404``); a
+        container that does not exist (yet) has no rules.
 
         :param for_object: the request reads or writes an object, which
             object servers serve whatever the account and container
@@ -132,7 +137,15 @@ class RuleReader(object):
         :raises RulesUnavailable: when a level's rules cannot be read.
         """
         env, version, account = req.environ, target.version, target.account
-        held = self._rules(env, version, account, None, for_object)
+        name = swob.wsgi_to_str(account)
+        try:
+            held = self._rules(env, version, account, None, for_object)
+        except NoRulesHolder:
+            # The default still bounds a name that is gone: its refusal
+            # must not tell whether the account exists.
+            yield self.operator.level(name)
+            raise
+        yield self.operator.level(name, held and held.operator)
         if held is None:
             return
         yield decision.ACCOUNT, held.networks, held.mode

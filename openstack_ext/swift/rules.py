@@ -16,8 +16,14 @@ One comma- or space-separated list of networks per ``allow-<name>`` key:
 system metadata ``ip-whitelist-allow-<name>`` (what the middleware writes),
 or plain ``allow-<name>`` metadata left by the Operations Guide's 2013
 middleware, which still counts. A holder's mode, ``enforce`` (the
-default) or ``audit``, is system metadata ``ip-whitelist-mode``. The
-functions here read an account or container info as Swift's
+default) or ``audit``, is system metadata ``ip-whitelist-mode``.
+
+An account may also hold the operator's level, above its own rules:
+system metadata ``ip-whitelist-operator-allow-<name>`` and
+``ip-whitelist-operator-mode``, written only by ``openstack-ext rules
+--operator`` (no client request can write system metadata, and the
+owner's headers are never translated into these keys). The functions
+here read an account or container info as Swift's
 ``get_*_info`` shapes it (``sysmeta`` and ``meta`` dicts, prefixes
 stripped) and parse the values.
 """
@@ -32,14 +38,45 @@ SYSMETA_PREFIX = 'ip-whitelist-' + RULE_PREFIX
 MODE_NAME = 'ip-whitelist-mode'  # sysmeta; the owner writes it as meta
 ENFORCE, AUDIT = 'enforce', 'audit'
 MODES = (ENFORCE, AUDIT)
+OPERATOR_PREFIX = 'ip-whitelist-operator-' + RULE_PREFIX  # sysmeta
+OPERATOR_MODE_NAME = 'ip-whitelist-operator-mode'  # sysmeta
 
-#: What a holder stores: its rule values (:func:`rule_values`) and mode.
-Stored = collections.namedtuple('Stored', 'values mode')
+#: What a holder stores: its rule values (:func:`rule_values`) and mode;
+#: for an account, ``operator``: the operator's level it stores
+#: (:func:`operator_stored`), else ``None``.
+Stored = collections.namedtuple('Stored', 'values mode operator')
+Stored.__new__.__defaults__ = (None,)
 
 
 def stored(info):
     """The :data:`Stored` rules and mode of an account/container info."""
-    return Stored(rule_values(info), stored_mode(info))
+    return Stored(rule_values(info), stored_mode(info), operator_stored(info))
+
+
+def operator_stored(info):
+    """The operator's level an account info stores, as a :data:`Stored`.
+
+    ``None`` when it stores neither an operator rule nor an operator
+    mode; a mode alone (``values`` empty) sets the mode of the proxy's
+    default for the account's prefix. The mode is ``None`` when not
+    stored (the proxy's ``operator_mode`` applies).
+    """
+    sysmeta = info.get('sysmeta', {})
+    values = tuple(v for k, v in sysmeta.items()
+                   if v and k.startswith(OPERATOR_PREFIX))
+    mode = sysmeta.get(OPERATOR_MODE_NAME) or None
+    if not values and mode is None:
+        return None
+    if mode is not None:
+        mode = AUDIT if mode == AUDIT else ENFORCE  # fail closed
+    return Stored(values, mode)
+
+
+def operator_rules(info):
+    """``{name: value}`` of the operator's rules an account info stores."""
+    return {key[len(OPERATOR_PREFIX):]: value
+            for key, value in info.get('sysmeta', {}).items()
+            if value and key.startswith(OPERATOR_PREFIX)}
 
 
 def stored_mode(info):

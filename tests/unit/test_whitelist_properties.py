@@ -13,9 +13,11 @@
 """Property tests: the ip_whitelist decision equals a reference model.
 
 Hypothesis draws a configuration (``always_allow``, ``trusted_proxies``,
-``deny_without_rules``, ``mode``), the holders' stored modes (audit,
-enforce, none, or a value that must read as enforce), account and
-container rules (IPv4, IPv6 and
+``deny_without_rules``, ``mode``, ``operator_rules`` for a prefix that
+may or may not start the account's name, ``operator_mode``), the
+holders' stored modes (audit, enforce, none, or a value that must read as
+enforce), the operator's rules and mode stored on the account, account
+and container rules (IPv4, IPv6 and
 IPv4-mapped networks in several spellings, separator-only and malformed
 entries as stored by older middleware), backend statuses, a request path
 and method, and a client: ``REMOTE_ADDR`` and an ``X-Forwarded-For`` chain
@@ -110,9 +112,13 @@ def model_client(peer, forwarded_for, trusted, always_allow=()):
 Example = collections.namedtuple('Example', [
     'always_allow', 'trusted', 'deny_without_rules', 'account_status',
     'account_rules', 'containers', 'method', 'path', 'peer',
-    'forwarded_for', 'asks', 'proxy_mode', 'modes'])
+    'forwarded_for', 'asks', 'proxy_mode', 'modes', 'operator_prefix',
+    'operator_default', 'operator_mode', 'operator_rules'])
 # containers: {name: (status, [Rule])}
-# modes: {holder ('a', or a container's name): stored mode value or None}
+# modes: {holder ('a', 'op' for the operator's level stored on the
+# account, or a container's name): stored mode value or None}
+# operator_default: [networks] of operator_rules for operator_prefix, or
+# None; operator_rules: [Rule] stored on the account (as sysmeta).
 # Rule: (name, stored as sysmeta?, value text, [networks], has entries?)
 Rule = collections.namedtuple('Rule', 'name sysmeta text networks')
 
@@ -156,8 +162,26 @@ def model_decision(ex, container, client, for_object):
         # when its mode is exactly 'audit' (anything else enforces).
         return ex.proxy_mode != 'audit' and ex.modes.get(holder) != 'audit'
 
+    def operator():
+        """The operator's level: (rules, enforced?)."""
+        exists = ex.account_status // 100 == 2
+        stored = ruled(ex.operator_rules) if exists else []
+        if not stored and ex.operator_default is not None and \
+                ACCOUNT.startswith(ex.operator_prefix):
+            stored = [Rule('default', True, 'x', ex.operator_default)]
+        mode = ex.modes['op'] if exists and ex.modes['op'] else None
+        if mode is not None:
+            mode = 'audit' if mode == 'audit' else 'enforce'
+        mode = mode or ex.operator_mode
+        return stored, ex.proxy_mode != 'audit' and mode != 'audit'
+
     account_rules, answer = _model_info(ex.account_status, ex.account_rules,
                                         for_object)
+    if answer is not None and answer != 404:
+        return answer  # unreadable: before any level
+    operator_rules, operator_enforced = operator()
+    if refuses(operator_rules) and operator_enforced:
+        return 403  # outermost, whether the account exists or not
     if answer is not None:
         return answer
     if refuses(account_rules) and enforced('a'):
@@ -347,8 +371,14 @@ def examples(draw):
                                                410, 400, 500, 503, 0))),
                          draw(rule_set(name)))
                   for name in (CONTAINER, OTHER)}
+    operator_default = draw(st.one_of(st.none(), st.lists(
+        networks(), min_size=1, max_size=2).map(
+            lambda nets: [model_network(n) for n in nets])))
+    operator_rules = draw(rule_set('op'))
     near = ([model_network(n) for n in always_allow + trusted]
-            + [n for r in account_rules for n in r.networks]
+            + (operator_default or [])
+            + [n for r in account_rules + operator_rules
+               for n in r.networks]
             + [n for _s, rs in containers.values() for r in rs
                for n in r.networks])
     near = tuple(n for n in near if n.num_addresses > 0)
@@ -379,7 +409,12 @@ def examples(draw):
         proxy_mode=draw(st.sampled_from(('enforce', 'enforce', 'audit'))),
         modes={holder: draw(st.sampled_from((
             None, None, 'audit', 'enforce', 'AUDIT', 'garbage')))
-            for holder in ('a', CONTAINER, OTHER)})
+            for holder in ('a', 'op', CONTAINER, OTHER)},
+        operator_prefix=draw(st.sampled_from(('AUTH_', ACCOUNT,
+                                              'SERVICE_'))),
+        operator_default=operator_default,
+        operator_mode=draw(st.sampled_from(('enforce', 'audit'))),
+        operator_rules=operator_rules)
 
 
 # -- driving the real middleware ---------------------------------------------
@@ -407,10 +442,20 @@ def _mode_header(kind, mode):
     return {'x-%s-sysmeta-ip-whitelist-mode' % kind: mode}
 
 
+def _operator_headers(ex):
+    headers = {'x-account-sysmeta-ip-whitelist-operator-allow-' + r.name:
+               swob.str_to_wsgi(r.text) for r in ex.operator_rules}
+    if ex.modes['op'] is not None:
+        headers['x-account-sysmeta-ip-whitelist-operator-mode'] = \
+            ex.modes['op']
+    return headers
+
+
 def build_infocache(ex):
     cache = {'account/%s' % ACCOUNT: proxy_base.headers_to_account_info(
         dict(_rule_headers('account', ex.account_rules),
-             **_mode_header('account', ex.modes['a'])), ex.account_status)}
+             **_mode_header('account', ex.modes['a']),
+             **_operator_headers(ex)), ex.account_status)}
     for name, (status, rules) in ex.containers.items():
         cache['container/%s/%s' % (ACCOUNT, name)] = \
             proxy_base.headers_to_container_info(
@@ -479,7 +524,10 @@ def run_example(ex):
     conf = {'always_allow': _config_text(ex.always_allow, str),
             'trusted_proxies': _config_text(ex.trusted, str),
             'deny_without_rules': str(ex.deny_without_rules),
-            'mode': ex.proxy_mode}
+            'mode': ex.proxy_mode, 'operator_mode': ex.operator_mode}
+    if ex.operator_default is not None:
+        conf['operator_rules'] = '%s=%s' % (
+            ex.operator_prefix, _config_text(ex.operator_default, str))
     mw = ip_whitelist.IPWhitelistMiddleware(app, conf, logger=_logger())
     env = swob.Request.blank(
         ex.path, environ={'REQUEST_METHOD': ex.method}).environ

@@ -177,3 +177,50 @@ class TestAudit(testtools.TestCase):
         strict = decision.Options(networks(ALWAYS), True, E)
         self.assertEqual(decision.NO_RULES, decision.decide(
             ip(OUTSIDE), [(decision.ACCOUNT, None, E)], strict).refused_by)
+
+
+class TestOperatorLevel(testtools.TestCase):
+    """The operator's level: outermost, bounding, opening nothing."""
+
+    operator = networks('192.0.2.0/31')  # IN_BOTH (.1), not IN_ACCOUNT
+    options = decision.Options(networks(ALWAYS), False, E)
+    strict = decision.Options(networks(ALWAYS), True, E)
+
+    def decide(self, client, operator_mode=E, options=None,
+               account=None, container=None):
+        levels = [(decision.OPERATOR, self.operator, operator_mode),
+                  (decision.ACCOUNT, account, E),
+                  (decision.CONTAINER, container, E)]
+        return decision.decide(ip(client), iter(levels),
+                               options or self.options)
+
+    def test_refuses_first_and_reads_nothing_inside(self):
+        def levels():
+            yield decision.OPERATOR, self.operator, E
+            raise AssertionError('the account was read')
+        self.assertEqual(decision.OPERATOR, decision.decide(
+            ip(OUTSIDE), levels(), self.options).refused_by)
+        self.assertEqual(decision.OPERATOR,
+                         self.decide(IN_ACCOUNT).refused_by)
+        # Controls: inside it, and always_allow outside it.
+        self.assertEqual(decision.PASSES, self.decide(IN_BOTH))
+        self.assertEqual(decision.PASSES, self.decide(ALWAYS))
+
+    def test_the_owner_s_rules_narrow_within_it(self):
+        self.assertEqual(decision.ACCOUNT, self.decide(
+            IN_BOTH, account=networks(IN_CONTAINER)).refused_by)
+        self.assertEqual(decision.OPERATOR, self.decide(
+            IN_CONTAINER, account=networks(IN_CONTAINER)).refused_by)
+
+    def test_audited_like_the_other_levels(self):
+        self.assertEqual((None, (decision.OPERATOR,)),
+                         self.decide(OUTSIDE, A))
+        audit_all = decision.Options(networks(ALWAYS), False, A)
+        self.assertEqual((None, (decision.OPERATOR,)),
+                         self.decide(OUTSIDE, E, audit_all))
+
+    def test_it_is_no_owner_s_rule_for_deny_without_rules(self):
+        self.assertEqual(decision.NO_RULES,
+                         self.decide(IN_BOTH, options=self.strict).refused_by)
+        self.assertEqual(decision.PASSES, self.decide(
+            IN_BOTH, options=self.strict, container=networks(IN_BOTH)))

@@ -759,3 +759,30 @@ class TestRulesCacheTime(MiddlewareTestCase):
         # An info the request holds is read, not what was kept.
         self.assertEqual(204, self.call(CONTAINER, IN_ACCOUNT,
                                         cache=info_cache(), mw=mw).status_int)
+
+
+class TestOperatorOptions(MiddlewareTestCase):
+
+    def test_bad_values_stop_the_proxy(self):
+        for option, value in (
+                ('operator_rules', 'SERVICE_'),
+                ('operator_rules', 'SERVICE_='),
+                ('operator_rules', '=10.0.0.0/8'),
+                ('operator_rules', 'SERVICE_=10.1.2.3/8'),
+                ('operator_rules', 'SERVICE_=10.0.0.0/8; SERVICE_=::/0'),
+                ('operator_rules', 'A B=10.0.0.0/8'),
+                ('operator_mode', 'sometimes')):
+            error = self.assertRaises(ValueError, self.make, {option: value})
+            self.assertIn('invalid %s value' % option, str(error))
+            self.assertIn(repr(value), str(error))
+        # Controls: good values start it, longest prefix first.
+        mw = self.make({'operator_rules': ' AUTH_=10.0.0.0/8 ; AUTH_ops_='
+                        '192.0.2.0/24,2001:db8::/32;', 'operator_mode':
+                        ' Audit'})
+        operator = mw.judge.reader.operator
+        self.assertEqual('audit', operator.mode)
+        self.assertEqual('192.0.2.0/24,2001:db8::/32',
+                         operator.default_for('AUTH_ops_x').text)
+        self.assertEqual('10.0.0.0/8', operator.default_for('AUTH_x').text)
+        self.assertIsNone(operator.default_for('SERVICE_x'))
+        self.assertEqual({}, self.make({}).judge.reader.operator.defaults)
