@@ -21,6 +21,7 @@ import argparse
 import sys
 
 from openstack_ext.cmd import api_paste
+from openstack_ext.cmd import audit_rules
 from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
@@ -42,7 +43,9 @@ Ask what openstack-ext would do, before you deploy a change:
                         before ip_pool_stamp (and after a secret rotation)
   rules                 show or repair an account's or container's allow-*
                         rules and mode, without a token (Swift's internal
-                        client)
+                        client); --operator: the operator's level
+  audit-rules           every rule in the cluster, unprotected public
+                        containers, and what an address can reach
   print-api-paste       Nova's api-paste.ini (or a deployment tool's
                         overrides) with ip_pool_stamp in both v2.1 pipelines
   sync-pools            keep each hostname IP pool in its Nova host
@@ -63,7 +66,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
-                 rules, api_paste, sync_pools):
+                 rules, audit_rules, api_paste, sync_pools):
         verb.add_parser(subparsers)
     return parser
 

@@ -90,6 +90,20 @@ def add_parser(subparsers):
         sub.set_defaults(run=run)
 
 
+def internal_client(config_file, requester):
+    """Swift's ``InternalClient`` of *config_file*, as Swift's daemons."""
+    from swift.common.internal_client import InternalClient
+    from swift.common import utils
+
+    conf = configparser.RawConfigParser()
+    if not conf.read(config_file):
+        raise IOError('%s: cannot read it' % config_file)
+    # swift.conf (the hash path) lives where the file says, as for the
+    # proxy itself; /etc/swift when it says nothing.
+    utils.set_swift_dir(conf.defaults().get('swift_dir'))
+    return InternalClient(config_file, requester, 3)
+
+
 class Layout(object):
     """How a level's named values map to the holder's metadata."""
 
@@ -146,19 +160,12 @@ class Holder(object):
     """One account or container, through Swift's internal client."""
 
     def __init__(self, args):
-        from swift.common.internal_client import InternalClient
         from swift.common import utils
 
         self.account, self.container = args.account, args.container
         self.kind = 'container' if args.container else 'account'
         self.layout = Layout(self.kind, args.operator)
-        conf = configparser.RawConfigParser()
-        if not conf.read(args.config_file):
-            raise IOError('cannot read it')
-        # swift.conf (the hash path) lives where the file says, as for the
-        # proxy itself; /etc/swift when it says nothing.
-        utils.set_swift_dir(conf.defaults().get('swift_dir'))
-        self.client = InternalClient(args.config_file, REQUESTER, 3)
+        self.client = internal_client(args.config_file, REQUESTER)
         self.logger = utils.get_logger(
             {}, log_route='ip_whitelist', statsd_tail_prefix='ip_whitelist')
         self.path = self.client.make_path(args.account, args.container)
@@ -195,8 +202,7 @@ def _open(args, rep):
         holder = Holder(args)
         return holder, holder.info()
     except (IOError, OSError, LookupError, UnexpectedResponse) as error:
-        rep.error('%s: %s' % (args.config_file, error) if isinstance(
-            error, (IOError, OSError)) else str(error))
+        rep.error(str(error))
         return None, None
 
 

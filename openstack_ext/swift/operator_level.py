@@ -73,6 +73,9 @@ class OperatorLevel(object):
         if networks is None:
             default = self.default_for(account)
             networks = default.networks if default is not None else None
-        mode = stored.mode if stored is not None and stored.mode \
+        return decision.OPERATOR, networks, self.mode_of(stored)
+
+    def mode_of(self, stored):
+        """The level's mode: what *stored* (as for :meth:`level`) says."""
+        return stored.mode if stored is not None and stored.mode \
             else self.mode
-        return decision.OPERATOR, networks, mode
