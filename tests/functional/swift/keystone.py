@@ -114,11 +114,13 @@ def authtoken_options(keystone, delay_auth_decision):
             'log_name': 'swift'}
 
 
-def proxy_spec(keystone, pipeline, delay_auth_decision=True, app=None):
-    return c.ProxySpec(pipeline=pipeline, app=app, extra_sections=[
-        ('filter:authtoken', authtoken_options(keystone,
-                                               delay_auth_decision)),
-        ('filter:keystoneauth', keystoneauth_options())])
+def proxy_spec(keystone, pipeline, delay_auth_decision=True, app=None,
+               whitelist=None):
+    return c.ProxySpec(
+        pipeline=pipeline, app=app, whitelist=whitelist, extra_sections=[
+            ('filter:authtoken', authtoken_options(keystone,
+                                                   delay_auth_decision)),
+            ('filter:keystoneauth', keystoneauth_options())])
 
 
 class KeystoneClusterTestCase(base.ClusterTestCase):
@@ -134,6 +136,8 @@ class KeystoneClusterTestCase(base.ClusterTestCase):
     EXPIRING_TOKENS = False
     # More [app:proxy-server] options for every proxy.
     PROXY_APP = {}
+    # Options of [filter:ip_whitelist] for every proxy.
+    WHITELIST = {}
 
     @classmethod
     def setUpClass(cls):
@@ -146,12 +150,15 @@ class KeystoneClusterTestCase(base.ClusterTestCase):
             cls.service_account = 'SERVICE_' + project_id
             cls.PROXIES = {
                 'devstack': proxy_spec(cls.keystone, DEVSTACK_PIPELINE,
-                                       app=cls.PROXY_APP),
+                                       app=cls.PROXY_APP,
+                                       whitelist=cls.WHITELIST),
                 'main': proxy_spec(cls.keystone, RECOMMENDED_PIPELINE,
-                                   app=cls.PROXY_APP),
+                                   app=cls.PROXY_APP,
+                                   whitelist=cls.WHITELIST),
                 'strict': proxy_spec(cls.keystone, RECOMMENDED_PIPELINE,
                                      delay_auth_decision=False,
-                                     app=cls.PROXY_APP)}
+                                     app=cls.PROXY_APP,
+                                     whitelist=cls.WHITELIST)}
             try:
                 super(KeystoneClusterTestCase, cls).setUpClass()
             except Exception:
