@@ -104,12 +104,15 @@ class OwnerGate(object):
         if not writes and mode is None:  # not translated: as it came
             meta = headers.prefixes(kind)[0]
             mode_meta, _sysmeta, mode_remove = headers.mode_headers(kind)
+            operator = headers.operator_headers(kind)
             for key, value in req.headers.items():
                 if key.lower().startswith(meta):
                     writes[key.lower()[len(meta) - len(rules.RULE_PREFIX):]] \
                         = value
                 elif key.lower() in (mode_meta, mode_remove):
                     mode = value
+                elif key.lower().startswith(operator):
+                    writes[key] = value  # refused: the operator's
         if mode is not None:
             writes[trail.MODE] = mode
         if writes:

@@ -59,6 +59,12 @@ def mode_headers(kind):
             'x-remove-' + meta[2:])
 
 
+def operator_headers(kind):
+    """The prefixes of an owner's headers naming the operator's level."""
+    operator = get_user_meta_prefix(kind) + OPERATOR_META
+    return operator, 'x-remove-' + operator[2:]
+
+
 def prefixes(kind):
     """``(meta prefix, sysmeta prefix)`` of the rules of *kind*."""
     return (get_user_meta_prefix(kind) + RULE_PREFIX,
@@ -126,11 +132,11 @@ def translate_rule_writes(req, target):
     meta, sysmeta = prefixes(kind)
     remove = 'x-remove-' + meta[2:]
     mode_meta, mode_sysmeta, mode_remove = mode_headers(kind)
-    operator = get_user_meta_prefix(kind) + OPERATOR_META
+    operator = operator_headers(kind)
     writes, modes = {}, []
     for key, value in req.headers.items():
         lower = key.lower()
-        if lower.startswith((operator, 'x-remove-' + operator[2:])):
+        if lower.startswith(operator):
             return ('%s: the operator\'s rules are written by the operator '
                     'only' % key)
         if lower in (mode_meta, mode_remove):

@@ -94,6 +94,7 @@ class TestOperatorLevel(OperatorTestCase):
         self.addCleanup(self.admin, 'POST', ACCOUNT2, {
             'X-Account-Access-Control': '{}'}, user=c.OWNER2)
         before = self.shown()
+        mark = self.cluster.log_mark('main')
         attempts = [
             {OP + 'Allow-Any': '0.0.0.0/0'},
             {OP + 'Allow-Proxy-Default': '0.0.0.0/0'},
@@ -111,6 +112,13 @@ class TestOperatorLevel(OperatorTestCase):
                                 user=user)
                 self.assertEqual(400, resp.status, (user, headers, resp))
                 self.assertIn(b'operator', resp.body)
+        needle = ("refused rule change by test2:tester2 from %s on "
+                  "Account=%s Container=None: %sAllow-Any: the operator's "
+                  "rules are written by the operator only (it would have "
+                  "made: writes %sAllow-Any: '0.0.0.0/0')"
+                  % (LISTED, c.ACCOUNT2, OP, OP))
+        self.assertIn(needle, self.cluster.wait_for_log('main', needle,
+                                                        mark))
         # Sysmeta from a client is the gatekeeper's to strip: accepted,
         # nothing of it stored.
         for user in (c.OWNER2, c.RESELLER, c.USER3):
