@@ -85,13 +85,15 @@ def swift(workdir, conf_path, *candidates):
                      getattr(whitelist, '_app', None))
     result = {'pipeline': chain}
     if whitelist is not None:
-        result['deny_message'] = whitelist.deny_message
+        # What the filter parsed (openstack_ext.swift.conf), where it
+        # keeps it.
+        result['deny_message'] = whitelist.judge.forbidden.body
         result['always_allow'] = {
-            a: ipaddress.ip_address(a) in whitelist.always_allow
+            a: ipaddress.ip_address(a) in whitelist.options.always_allow
             for a in candidates}
         result['trusted_proxies'] = {
-            a: ipaddress.ip_address(a) in whitelist.trusted_proxies
-            for a in candidates}
+            a: ipaddress.ip_address(a) in
+            whitelist.client_address.trusted_proxies for a in candidates}
     # DevStack's "is the proxy up" probe, from this host and (tls-proxy)
     # through Apache on this host.
     info = swob.Request.blank(
