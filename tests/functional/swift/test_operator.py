@@ -106,7 +106,7 @@ class TestOperatorLevel(OperatorTestCase):
             {OP + 'Allow-Any': '0.0.0.0/0',
              'X-Ip-Whitelist-Confirm-Lockout': 'yes'},
         ]
-        for user in (c.OWNER2, c.RESELLER):
+        for user in (c.OWNER2, c.RESELLER, c.USER3):  # USER3: ACL admin
             for headers in attempts:
                 resp = self.req('POST', ACCOUNT2, headers, source=LISTED,
                                 user=user)
