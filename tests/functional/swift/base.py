@@ -32,6 +32,7 @@ class ClusterTestCase(testtools.TestCase):
     """Starts ``PROXIES`` (name -> ProxySpec) once for the whole class."""
 
     PROXIES = {'main': c.ProxySpec()}
+    REPLICAS = 1  # copies of each account, container, object
 
     @classmethod
     def setUpClass(cls):
@@ -39,7 +40,7 @@ class ClusterTestCase(testtools.TestCase):
         if not shutil.which('memcached'):
             raise RuntimeError('memcached is needed: apt-get install '
                                'memcached (tools/bootstrap.sh does it)')
-        cls.cluster = c.SwiftCluster(cls.PROXIES)
+        cls.cluster = c.SwiftCluster(cls.PROXIES, replicas=cls.REPLICAS)
         cls.cluster.setUp()
 
     @classmethod

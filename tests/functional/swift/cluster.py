@@ -12,9 +12,11 @@
 
 """A real Swift cluster on loopback, for tests, the demo and benchmarks.
 
-memcached, one account, container and object server and any number of
-proxies (each with its own pipeline and port, sharing the backends and
-memcache) run as child processes of the caller, in a temporary directory.
+memcached, one account, container and object server (or, with
+``replicas=3``, three of each in three zones: ``account``, ``account-2``,
+``account-3``...) and any number of proxies (each with its own pipeline and
+port, sharing the backends and memcache) run as child processes of the
+caller, in a temporary directory.
 Nothing needs root or /etc/swift; everything listens on loopback only.
 
     with SwiftCluster({'main': ProxySpec(whitelist={'deny_message': 'No'})}) \
@@ -40,7 +42,9 @@ import tempfile
 import time
 
 import fixtures
+from swift.common.ring import Ring
 from swift.common.ring import RingBuilder
+from swift.common import utils
 
 BIN = os.path.dirname(sys.executable)
 # Servers can load test-only filters from this repository (tests.*).
@@ -177,9 +181,15 @@ class ProxySpec(object):
 class SwiftCluster(fixtures.Fixture):
     """See the module docstring. ``proxies`` maps names to ProxySpec."""
 
-    def __init__(self, proxies=None, start_timeout=30, env=None):
-        """:param env: more environment variables for every server."""
+    def __init__(self, proxies=None, start_timeout=30, env=None,
+                 replicas=1):
+        """:param env: more environment variables for every server.
+
+        :param replicas: copies of each account, container and object, each
+            on a server of its own (in a zone of its own).
+        """
         super(SwiftCluster, self).__init__()
+        self.replicas = replicas
         self.specs = dict(proxies or {'main': ProxySpec()})
         self.start_timeout = start_timeout
         self.env = dict(SERVER_ENV, **(env or {}))
@@ -192,7 +202,6 @@ class SwiftCluster(fixtures.Fixture):
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.procs, self.ports, self.argv, self.hosts = {}, {}, {}, {}
         self.addCleanup(self._stop_all)
-        os.makedirs(os.path.join(self.dir, 'node', 'sdb1'))
         with open(os.path.join(self.dir, 'swift.conf'), 'w') as f:
             f.write(_ini([
                 ('swift-hash', {'swift_hash_path_prefix': 'pre',
@@ -204,43 +213,69 @@ class SwiftCluster(fixtures.Fixture):
             'memcached', '-l', '127.0.0.1', '-p', str(self.ports['memcached']),
             '-U', '0', '-t', '1', '-m', '32', '-u', pwd.getpwuid(
                 os.getuid()).pw_name]
-        for name in BACKENDS:
-            self.ports[name] = free_port()
-            self.hosts[name] = '127.0.0.1'
-            self._build_ring(name)
-            self._write_backend_conf(name)
+        for kind in BACKENDS:
+            for name in self.servers(kind):
+                self.ports[name] = free_port()
+                self.hosts[name] = '127.0.0.1'
+                os.makedirs(os.path.join(self._devices(name), 'sdb1'),
+                            exist_ok=True)
+                self._write_backend_conf(name, kind)
+            self._build_ring(kind)
         # Everything starts in parallel; only then wait, so the start costs
         # one interpreter start-up, not six.
-        for name in ('memcached',) + BACKENDS:
+        for name in ('memcached',) + self.backend_names():
             self._spawn(name)
         for name, spec in self.specs.items():
             self.start_proxy(name, spec, wait=False)
         for name in list(self.argv):
             self._wait_up(name)
 
-    def _build_ring(self, name):
-        builder = RingBuilder(4, 1, 0)
-        builder.add_dev({'id': 0, 'region': 1, 'zone': 1, 'weight': 1,
-                         'ip': '127.0.0.1', 'port': self.ports[name],
-                         'device': 'sdb1'})
+    def servers(self, kind):
+        """Names of the servers of *kind* (``'container'``...)."""
+        return (kind,) + tuple('%s-%d' % (kind, number)
+                               for number in range(2, self.replicas + 1))
+
+    def backend_names(self):
+        return tuple(name for kind in BACKENDS for name in self.servers(kind))
+
+    def _devices(self, name):
+        return os.path.join(self.dir, 'node' if name in BACKENDS else
+                            'node-' + name)
+
+    def _build_ring(self, kind):
+        builder = RingBuilder(4, self.replicas, 0)
+        for number, name in enumerate(self.servers(kind)):
+            builder.add_dev({'id': number, 'region': 1, 'zone': number + 1,
+                             'weight': 1, 'ip': '127.0.0.1',
+                             'port': self.ports[name], 'device': 'sdb1'})
         builder.rebalance()
         builder.get_ring().save(
-            os.path.join(self.dir, '%s.ring.gz' % name))
+            os.path.join(self.dir, '%s.ring.gz' % kind))
+
+    def primaries(self, kind, account, container=None):
+        """``(partition, nodes)`` of a holder in this cluster's *kind* ring."""
+        utils.set_swift_dir(self.dir)  # its swift.conf's hash path
+        return Ring(self.dir, ring_name=kind).get_nodes(account, container)
+
+    def server_of(self, node):
+        """The name of the server of a ring *node* (a dict)."""
+        return next(name for name in self.backend_names()
+                    if self.ports[name] == node['port'])
 
     def _default_section(self, name, bind_ip, log_level='INFO'):
         return {'bind_ip': bind_ip, 'bind_port': self.ports[name],
                 'workers': 0, 'swift_dir': self.dir,
-                'devices': os.path.join(self.dir, 'node'),
+                'devices': self._devices(name),
                 'mount_check': 'false', 'disable_fallocate': 'true',
                 'user': pwd.getpwuid(os.getuid()).pw_name,
                 'log_level': log_level}
 
-    def _write_backend_conf(self, name):
-        server = '%s-server' % name
+    def _write_backend_conf(self, name, kind):
+        server = '%s-server' % kind
         self._write_conf(name, _ini([
             ('DEFAULT', self._default_section(name, '127.0.0.1')),
             ('pipeline:main', {'pipeline': server}),
-            ('app:' + server, {'use': 'egg:swift#' + name})]))
+            ('app:' + server, {'use': 'egg:swift#' + kind})]))
         self.argv[name] = [os.path.join(BIN, 'swift-' + server),
                            self.conf_path(name), '-v']
 
@@ -303,6 +338,26 @@ class SwiftCluster(fixtures.Fixture):
             '-', '_')}) for f in SIMPLE_FILTERS)
         sections.extend(spec.extra_sections)
         return _ini(sections)
+
+    def internal_client_conf(self):
+        """The path of an internal client's configuration for this cluster.
+
+        Swift's own sample pipeline, with this cluster's memcache.
+        """
+        path = os.path.join(self.dir, 'internal-client.conf')
+        self._write_conf('internal-client', _ini([
+            ('DEFAULT', {'swift_dir': self.dir,
+                         'user': pwd.getpwuid(os.getuid()).pw_name}),
+            ('pipeline:main', {
+                'pipeline': 'catch_errors proxy-logging cache proxy-server'}),
+            ('app:proxy-server', {'use': 'egg:swift#proxy',
+                                  'account_autocreate': 'true'}),
+            ('filter:cache', {
+                'use': 'egg:swift#memcache',
+                'memcache_servers': '127.0.0.1:%d' % self.ports['memcached']}),
+            ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
+            ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'})]))
+        return path
 
     def start_proxy(self, name, spec=None, wait=True):
         """Start (or add) proxy *name*; ``wait=False`` returns at once."""
@@ -474,8 +529,11 @@ class SwiftCluster(fixtures.Fixture):
     def forget_info(self, account, container=None):
         """Drop the cached info of one account or container only."""
         # swift.proxy.controllers.base.get_cache_key, stored md5-hashed.
-        key = 'account/' + account if container is None else \
-            'container/%s/%s' % (account, container)
+        self.forget_key('account/' + account if container is None else
+                        'container/%s/%s' % (account, container))
+
+    def forget_key(self, key):
+        """Drop one memcache entry, named as Swift's MemcacheRing names it."""
         digest = hashlib.md5(key.encode(), usedforsecurity=False)
         self._memcache(b'delete ' + digest.hexdigest().encode())
 
