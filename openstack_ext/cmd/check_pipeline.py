@@ -79,7 +79,8 @@ FORM_NAMES = {'osa': 'OpenStack-Ansible swift_middleware_list',
               'helm': 'openstack-helm conf.proxy_server'}
 KNOWN_OPTIONS = ('deny_message', 'always_allow', 'trusted_proxies',
                  'deny_without_rules', 'mode', 'max_rules',
-                 'rules_cache_time', 'operator_rules', 'operator_mode')
+                 'rules_cache_time', 'operator_rules', 'operator_mode',
+                 'replica_reads')
 FALSE_VALUES = ('0', 'no', 'n', 'false', 'f', 'off')
 
 

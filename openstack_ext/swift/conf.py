@@ -32,10 +32,11 @@ from openstack_ext.swift import rules
 # Networks one account or container may list: bounds what a request for it
 # costs (parsing 1,000 networks takes ~11 ms, once per rule set and proxy).
 DEFAULT_MAX_RULES = 1000
+FALSE_VALUES = ('false', '0', 'no', 'off', 'f', 'n')  # TRUE_VALUES' pairs
 
 Config = collections.namedtuple('Config', 'options deny_message '
                                 'trusted_proxies max_rules rules_cache_time '
-                                'operator')
+                                'operator replica_reads')
 
 
 def parse(conf):
@@ -54,7 +55,8 @@ def parse(conf):
         max_rules=max_rules(conf),
         rules_cache_time=rules_cache_time(conf),
         operator=operator_level.OperatorLevel(
-            operator_rules(conf), mode(conf, 'operator_mode')))
+            operator_rules(conf), mode(conf, 'operator_mode')),
+        replica_reads=replica_reads(conf))
 
 
 def _networks(conf, option, default):
@@ -129,3 +131,16 @@ def rules_cache_time(conf):
         raise ValueError('ip_whitelist: invalid rules_cache_time value: %r '
                          '(seconds, 0 or more)' % (text,))
     return seconds
+
+
+def replica_reads(conf):
+    """``'rules'`` (the default), ``'all'`` or ``'off'``."""
+    text = str(conf.get('replica_reads', 'true')).strip().lower()
+    if text == 'all':
+        return 'all'
+    if text in utils.TRUE_VALUES:
+        return 'rules'
+    if text in FALSE_VALUES:
+        return 'off'
+    raise ValueError('ip_whitelist: invalid replica_reads value: %r (true, '
+                     'all or false)' % (conf.get('replica_reads'),))

@@ -182,14 +182,19 @@ rules_cache_time   0         Seconds each proxy process keeps the compiled
                              change made through this process applies
                              here at once, through others up to that much
                              later (see `Changes`_).
+replica_reads      true      Where rules come from (see `Replicas`_).
+                             ``true``: for an account or container whose
+                             info shows rules, from every primary replica.
+                             ``all``: for every account and container.
+                             ``false``: the proxy's info as it comes.
 ================== ========= ==============================================
 
 A bad address or network in ``always_allow``, ``trusted_proxies`` or
 ``operator_rules``, a ``mode`` or ``operator_mode`` other than
-``enforce`` or ``audit``, a ``max_rules`` that is not
-a whole number of at least 1, or a ``rules_cache_time`` that is not a
-number of seconds (0 or more), stops the proxy at start with the option
-and the value named.
+``enforce`` or ``audit``, a ``max_rules`` that is not a whole number of
+at least 1, a ``rules_cache_time`` that is not a number of seconds (0 or
+more), or a ``replica_reads`` other than ``true``, ``all`` or ``false``
+stops the proxy at start with the option and the value named.
 
 The filter goes after the auth middleware (and after tempurl and s3api,
 which sit before auth): auth sets ``swift.authorize``, which the filter
@@ -217,6 +222,7 @@ at start::
     # mode = enforce
     # max_rules = 1000
     # rules_cache_time = 0
+    # replica_reads = true
 
 -----
 Modes
@@ -237,14 +243,59 @@ denials of clients that must keep their access, then set ``enforce``.
 Changes
 -------
 
-A change made through one proxy is seen there at once; other proxies may
-use the old rules until their cached info expires:
-``recheck_container_existence`` / ``recheck_account_existence`` seconds
-(60 by default) in ``[app:proxy-server]``, and, where
-``rules_cache_time`` is set, up to that much longer for requests whose
-infos they do not already hold. Leave it at ``0`` where a rule that is
-removed (an address no longer trusted) must stop working everywhere at
+A rule write or removal, and the ``DELETE`` or ``PUT`` of an account or
+container, through any proxy with this filter, applies at once on every
+proxy that shares its memcache (``replica_reads``, the default): the
+write drops the filter's own entry for that account or container there,
+and the rules are read again from every primary. Where
+``replica_reads = false``, other proxies may use the old rules until
+their cached info expires: ``recheck_container_existence`` /
+``recheck_account_existence`` seconds (60 by default) in
+``[app:proxy-server]``. Where ``rules_cache_time`` is set, each proxy
+process may use rules it has read up to that much longer for requests
+whose infos it does not already hold: leave it at ``0`` where a rule that
+is removed (an address no longer trusted) must stop working everywhere at
 once.
+
+--------
+Replicas
+--------
+
+Swift keeps each account and container on several primaries, and a write
+succeeds once a quorum of them has it: a primary that was down keeps the
+old rules until the replicator reaches it, and the proxy's info comes
+from whichever primary answers. With ``replica_reads`` on, the rules of
+an account or container whose info shows rules are read from each of its
+primaries, and a client passes a level only when the rules of every
+primary that answers list it (a primary without rules admits nobody
+that the others refuse). So:
+
+* an address **removed** (a rule narrowed or removed, the account's or
+  the container's, or the container deleted and made again with narrower
+  rules) is refused by every proxy from the moment the write is
+  answered, before and after replication;
+* a **widening** (an address added) that a primary missed applies once
+  that primary has it: after the replicator's pass, or
+  ``openstack-ext rules verify --repair``;
+* when fewer primaries answer than a quorum, the answer is ``503``, never
+  the data.
+
+What the primaries hold is kept in the proxies' memcache, under the
+filter's own key, for ``recheck_*_existence`` seconds, and dropped by
+every write to the account or container through a proxy with this
+filter. With ``replica_reads = true`` the first rules given to an account
+or container that had none are read from the primary that answers, like
+Swift's own info: ``all`` reads every account and container so, at a
+memcache read per level and request. ``false`` takes the proxy's info as
+it comes: a removed address may then be admitted again until
+replication, as Swift's own ACLs are.
+
+A successful rule write or removal answers ``X-Ip-Whitelist-Replicas:
+stored/primaries``, and ``X-Ip-Whitelist-Warning`` when not all hold the
+new rules (also logged). In an emergency, remove the address, and if the
+answer is not ``n/n``, run ``openstack-ext rules verify --account A
+[--container C]`` once the missing primaries are back (``--repair``
+writes the rules a quorum holds to all of them).
 
 --------
 Refusals
@@ -278,6 +329,7 @@ from openstack_ext.swift import conf as whitelist_conf
 from openstack_ext.swift import judge
 from openstack_ext.swift import owner
 from openstack_ext.swift import pipeline
+from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rule_headers
 from openstack_ext.swift import rule_reader
@@ -297,13 +349,21 @@ class IPWhitelistMiddleware(object):
             conf, log_route='ip_whitelist', statsd_tail_prefix='ip_whitelist')
         config = whitelist_conf.parse(conf)
         rule_reader.check_swift()
+        replicas.check_swift()
         self.options = config.options
         self.client_address = client_address.ClientAddress(
             config.options, config.trusted_proxies, self.logger)
         self.cache = rule_cache.RuleCache(config.rules_cache_time)
+        # The proxy app, for its rings: found now, or once Swift has
+        # listed the loaded pipeline.
+        self.replicas = replicas.ReplicaReader(
+            lambda: replicas.find_proxy_app(app) or replicas.find_proxy_app(
+                getattr(self, '_pipeline_final_app', None)),
+            every_holder=config.replica_reads == 'all')
         self.judge = judge.Judge(
-            rule_reader.RuleReader(app, self.cache, self.logger,
-                                   config.operator),
+            rule_reader.RuleReader(
+                app, self.cache, self.logger, config.operator,
+                self.replicas if config.replica_reads != 'off' else None),
             config.options, config.deny_message, self.logger,
             # Asked once: a debug line costs a call on every request.
             debug=self.logger.isEnabledFor(logging.DEBUG))
@@ -369,7 +429,8 @@ class IPWhitelistMiddleware(object):
             if malformed is not None:
                 return malformed(env, start_response)
         env['swift.authorize'] = judgment
-        app_iter = judgment.answer(self.app, req, start_response)
+        app_iter = judgment.answer(self.app, req, start_response,
+                                   self._write_report(req, target))
         self._forget_written(req, target)
         return app_iter
 
@@ -377,13 +438,24 @@ class IPWhitelistMiddleware(object):
         """After a write on an account or container, read its rules anew.
 
         The write reached the backends and Swift's info cache was cleared:
-        this process reads the change from now on.
+        this process reads the change from now on, and, through the
+        shared memcache, every proxy.
         """
         kind = rule_headers.holder_kind(target)
         if kind is not None and req.method in rule_reader.WRITE_METHODS:
-            self.cache.forget(rule_reader.holder_key(
+            holder = rule_reader.holder_key(
                 target.account,
-                target.container if kind == 'container' else None))
+                target.container if kind == 'container' else None)
+            self.cache.forget(holder)
+            replicas.forget(req.environ, holder)
+
+    def _write_report(self, req, target):
+        """The headers that say how far a rule write got, or ``None``."""
+        if not rule_headers.changes_rules(req, target):
+            return None
+        kind = rule_headers.holder_kind(target)
+        return lambda: self.replicas.write_report(
+            req, target, rule_headers.written_rules(req, kind), self.logger)
 
 
 def filter_factory(global_conf, **local_conf):
@@ -398,7 +470,8 @@ def filter_factory(global_conf, **local_conf):
         deny_without_rules=utils.config_true_value(
             conf.get('deny_without_rules', 'false')),
         max_rules=whitelist_conf.max_rules(conf),
-        rules_cache_time=whitelist_conf.rules_cache_time(conf))
+        rules_cache_time=whitelist_conf.rules_cache_time(conf),
+        replica_reads=whitelist_conf.replica_reads(conf))
 
     def ip_whitelist_filter(app):
         # Built when the proxy loads its pipeline: a bad option stops it.

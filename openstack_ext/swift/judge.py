@@ -213,7 +213,7 @@ class Judgment(object):
             self.refused = self.judge.judge(req, self.target, self.client)
         return self.refused
 
-    def answer(self, app, req, start_response):
+    def answer(self, app, req, start_response, write_report=None):
         """*app*'s answer to the client's request, once it is judged.
 
         A response started before the request is judged is held until it
@@ -222,7 +222,9 @@ class Judgment(object):
         built afresh, whatever was made of the one handed to the app (the
         proxy's CORS handling decorates it). The owner sees stored rules
         under their ``Meta`` names; the changes the request makes to the
-        rules are logged when its answer starts.
+        rules are logged when its answer starts, and a successful rule
+        write gets the headers *write_report* returns (how many replicas
+        hold it).
         """
         env = req.environ
         show_rules = req.method in ('GET', 'HEAD') and \
@@ -240,6 +242,8 @@ class Judgment(object):
             if show_rules and env.get('swift_owner'):
                 headers = list(headers) + rule_headers.shown_rules(
                     headers, *self._operator_shown())
+            if write_report is not None and status[:1] == '2':
+                headers = list(headers) + write_report()
             for change in self.changes:
                 trail.log_done(self.judge.logger, change, status)
             del self.changes[:]

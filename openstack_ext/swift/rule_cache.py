@@ -86,8 +86,10 @@ class RuleCache(object):
         :param holder: a string naming the account or container (Swift's
             info-cache key).
         :param read_values: called when the rules must be read: returns
-            what the holder stores (:data:`rules.Stored`), or ``None``
-            when the holder does not exist; may raise.
+            what the holder stores (:data:`rules.Stored`; its values may
+            be a tuple of value tuples that must all admit a client:
+            replicas that disagree), or ``None`` when the holder does not
+            exist; may raise.
         :param in_hand: the holder's info is in the request already:
             what it says is used (and kept), not what was kept.
         :returns: its :data:`HolderRules`.
@@ -129,9 +131,16 @@ class RuleCache(object):
         if compiled is not None:
             self._sets.move_to_end(values)
             return compiled
-        networks, bad = rules.parse_values(values)
-        # Values that list no valid network still rule: they admit nobody.
-        compiled = self._sets[values] = Compiled(networks, bad)
+        if isinstance(values[0], tuple):  # replicas disagree: each applies
+            parts = [self._compiled(each) for each in values]
+            compiled = Compiled(rules.AllOf(p.networks for p in parts),
+                                sum((p.bad for p in parts), ()))
+        else:
+            networks, bad = rules.parse_values(values)
+            # Values that list no valid network still rule: they admit
+            # nobody.
+            compiled = Compiled(networks, bad)
+        self._sets[values] = compiled
         self.held += _weight(compiled)
         while self.held > self.budget and len(self._sets) > 1:
             _values, dropped = self._sets.popitem(last=False)

@@ -32,6 +32,7 @@ from swift.proxy.controllers import base as proxy_base
 
 from openstack_ext.swift import decision
 from openstack_ext.swift import operator_level
+from openstack_ext.swift import replicas as replicas_mod
 from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rules
 
@@ -112,12 +113,19 @@ def info(env, app, version, account, container=None):
 class RuleReader(object):
     """The rules in force on a path, level by level."""
 
-    def __init__(self, app, cache, logger, operator=None):
+    def __init__(self, app, cache, logger, operator=None, replicas=None):
+        """Reads with *app*'s infos, through *cache*.
+
+        :param operator: the proxy's ``operator_rules`` and
+            ``operator_mode`` (an ``OperatorLevel``).
+        :param replicas: a :class:`~openstack_ext.swift.replicas.
+            ReplicaReader` (``replica_reads``), or ``None``.
+        """
         self.app = app
         self.cache = cache
         self.logger = logger
-        # The proxy's operator_rules and operator_mode.
         self.operator = operator or operator_level.OperatorLevel()
+        self.replicas = replicas
 
     def levels(self, req, target, for_object=False):
         """``(label, networks, mode)`` of each level, for the decision.
@@ -190,6 +198,17 @@ class RuleReader(object):
             if name:
                 yield name
 
+    def _replica_values(self, env, holder, account, container, values):
+        """*values* and those of every primary (``replica_reads``)."""
+        try:
+            sets = self.replicas.rule_sets(
+                env, holder, swob.wsgi_to_str(account),
+                container and swob.wsgi_to_str(container))
+        except replicas_mod.NoQuorum as error:
+            raise RulesUnavailable('%s replicas: %s' % (
+                'container' if container else 'account', error))
+        return replicas_mod.merged(values, sets)
+
     def _rules(self, env, version, account, container, for_object):
         """The compiled rules of a holder; ``None`` when it is gone."""
         in_hand = in_request(env, account, container)
@@ -200,7 +219,14 @@ class RuleReader(object):
                 found = info(env, self.app, version, account, container)
             status = found['status']
             if 200 <= status <= 299:
-                return rules.stored(found)
+                stored = rules.stored(found)
+                if self.replicas is not None and \
+                        self.replicas.applies(stored.values):
+                    # The rule values of every primary (not their modes
+                    # or operator levels: those are the info's).
+                    stored = stored._replace(values=self._replica_values(
+                        env, holder, account, container, stored.values))
+                return stored
             if status in GONE:
                 if for_object:
                     raise NoRulesHolder('container' if container

@@ -140,3 +140,24 @@ def parse_values(values):
             except ValueError:
                 bad.append(entry)
     return addresses.NetworkSet(networks), tuple(bad)
+
+
+class AllOf(object):
+    """Networks of several rule sets: an address is in it when in each.
+
+    What a level's rules are while its replicas disagree (one of them
+    missed a write): every set must list the client.
+    """
+
+    def __init__(self, network_sets):
+        self.network_sets = tuple(network_sets)
+
+    def __len__(self):
+        return sum(len(networks) for networks in self.network_sets)
+
+    def __contains__(self, address):
+        return all(address in networks for networks in self.network_sets)
+
+    def __str__(self):
+        return ' AND '.join('(%s)' % networks
+                            for networks in self.network_sets)

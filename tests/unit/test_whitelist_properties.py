@@ -524,7 +524,9 @@ def run_example(ex):
     conf = {'always_allow': _config_text(ex.always_allow, str),
             'trusted_proxies': _config_text(ex.trusted, str),
             'deny_without_rules': str(ex.deny_without_rules),
-            'mode': ex.proxy_mode, 'operator_mode': ex.operator_mode}
+            'mode': ex.proxy_mode, 'operator_mode': ex.operator_mode,
+            # The recorder has no rings (test_replicas reads replicas).
+            'replica_reads': 'false'}
     if ex.operator_default is not None:
         conf['operator_rules'] = '%s=%s' % (
             ex.operator_prefix, _config_text(ex.operator_default, str))

@@ -339,26 +339,6 @@ class SwiftCluster(fixtures.Fixture):
         sections.extend(spec.extra_sections)
         return _ini(sections)
 
-    def internal_client_conf(self):
-        """The path of an internal client's configuration for this cluster.
-
-        Swift's own sample pipeline, with this cluster's memcache.
-        """
-        path = os.path.join(self.dir, 'internal-client.conf')
-        self._write_conf('internal-client', _ini([
-            ('DEFAULT', {'swift_dir': self.dir,
-                         'user': pwd.getpwuid(os.getuid()).pw_name}),
-            ('pipeline:main', {
-                'pipeline': 'catch_errors proxy-logging cache proxy-server'}),
-            ('app:proxy-server', {'use': 'egg:swift#proxy',
-                                  'account_autocreate': 'true'}),
-            ('filter:cache', {
-                'use': 'egg:swift#memcache',
-                'memcache_servers': '127.0.0.1:%d' % self.ports['memcached']}),
-            ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
-            ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'})]))
-        return path
-
     def start_proxy(self, name, spec=None, wait=True):
         """Start (or add) proxy *name*; ``wait=False`` returns at once."""
         spec = spec or self.specs[name]

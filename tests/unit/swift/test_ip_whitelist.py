@@ -110,7 +110,12 @@ class MiddlewareTestCase(testtools.TestCase):
         self.mw = self.make({'always_allow': ALWAYS, 'max_rules': '3'})
 
     def make(self, conf, app=None):
-        """The filter in front of *app* (by default the test's proxy)."""
+        """The filter in front of *app* (by default the test's proxy).
+
+        The fake proxy has no rings: reading every replica is tested on a
+        real three-replica cluster (tests/functional/swift/test_replicas).
+        """
+        conf = dict({'replica_reads': 'false'}, **conf)
         return ip_whitelist.IPWhitelistMiddleware(app or self.app, conf,
                                                   logger=_logger())
 
@@ -183,6 +188,16 @@ class TestJudging(MiddlewareTestCase):
                                ('192.0.2.9', 403), (OUTSIDE, 403)):
             resp = self.call(OBJECT, client, cache=cache)
             self.assertEqual(status, resp.status_int, client)
+
+    def test_rules_unreadable_from_the_replicas_refuse(self):
+        # replica_reads on, and no proxy app with rings to be found.
+        mw = self.make({'always_allow': ALWAYS, 'replica_reads': 'true'})
+        resp = self.call(OBJECT, IN_BOTH, mw=mw,
+                         cache=info_cache(ACCOUNT_RULE, CONTAINER_RULE))
+        self.assertEqual(503, resp.status_int)
+        # Holders without rules are not read there (replica_reads = true).
+        resp = self.call(OBJECT, OUTSIDE, mw=mw, cache=info_cache())
+        self.assertEqual(204, resp.status_int)
 
     def test_misplaced_refuses_account_requests_too(self):
         self.mw.judge.misplaced = 'tempauth must come before ip_whitelist'

@@ -1,0 +1,238 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A removed address stays removed when a replica missed the write.
+
+Three copies of every account, container and object, on three servers of
+each kind in three zones; proxies ``main`` and ``second`` share the
+memcache and read the rules from every primary (the default); ``plain``
+(``replica_reads = false``) takes the proxy's info as it comes and is each
+case's positive control: it must leak, or the case proves nothing. No
+replicator runs, so a primary that was down during the owner's write stays
+stale for the whole test. Each read drops Swift's cached info first, so
+that every read refills it from a primary picked at random (Swift's
+``shuffle``); every other read drops the filter's merged entry too.
+
+127.0.0.1 is the owner's seat (``always_allow``), 127.0.0.2 stays listed,
+127.0.0.3 is the address removed.
+"""
+
+from swift.common import direct_client
+
+from tests.functional.swift import base
+from tests.functional.swift import cluster as c
+
+ADMIN, LISTED, REMOVED = base.ADMIN, base.LISTED, base.OTHER
+READS = 30  # per proxy and case: (2/3)**30 < 1e-5 for a control to miss
+RECHECK = {'recheck_container_existence': '10',
+           'recheck_account_existence': '10'}
+REPLICAS_HEADER = 'X-Ip-Whitelist-Replicas'
+WARNING_HEADER = 'X-Ip-Whitelist-Warning'
+
+
+class TestReplicaConsistentRules(base.ClusterTestCase):
+
+    REPLICAS = 3
+    PROXIES = {
+        'main': c.ProxySpec(app=RECHECK),
+        'second': c.ProxySpec(app=RECHECK),
+        'plain': c.ProxySpec(app=RECHECK,
+                             whitelist={'replica_reads': 'false'}),
+    }
+
+    # -- helpers --------------------------------------------------------
+
+    def stop_one(self, kind, account, container=None):
+        """Stop one primary of a holder; return (its node, partition)."""
+        part, nodes = self.cluster.primaries(kind, account, container)
+        name = self.cluster.server_of(nodes[0])
+        self.cluster.stop_server(name)
+        self.addCleanup(self.cluster.start_server, name)
+        return nodes[0], part
+
+    def start(self, node):
+        self.cluster.start_server(self.cluster.server_of(node))
+
+    def stored(self, node, part, account, container=None):
+        """The sysmeta headers one primary holds, read directly."""
+        if container:
+            headers = direct_client.direct_head_container(
+                node, part, account, container)
+        else:
+            headers = direct_client.direct_get_account(
+                node, part, account, limit=0)[0]
+        return {k.lower(): v for k, v in headers.items()
+                if '-sysmeta-ip-whitelist-' in k.lower()}
+
+    def forget(self, account, container, merged_too):
+        self.cluster.forget_info(account)
+        self.cluster.forget_info(account, container)
+        if merged_too:
+            self.cluster.forget_key('ip_whitelist/replicas/account/' +
+                                    account)
+            self.cluster.forget_key('ip_whitelist/replicas/container/%s/%s'
+                                    % (account, container))
+
+    def leaks(self, proxy, path, secret, account, container, source=REMOVED,
+              reads=READS, user=c.OWNER):
+        """How many of *reads* GETs from *source* got the secret's bytes.
+
+        With the owner's token: only the addresses can refuse.
+        """
+        leaked = 0
+        for number in range(reads):
+            self.forget(account, container, merged_too=number % 2 == 0)
+            resp = self.req('GET', path, source=source, proxy=proxy,
+                            user=user)
+            if resp.status // 100 == 2 or secret[:12] in resp.body:
+                leaked += 1
+            else:
+                self.assertIPDenied(resp)
+        return leaked
+
+    def assertRemovedStaysRemoved(self, path, secret, account, container,
+                                  user=c.OWNER):
+        # Control first: a proxy that takes its info as it comes leaks.
+        self.assertGreater(
+            self.leaks('plain', path, secret, account, container,
+                       user=user),
+            0, 'the stale replica never answered: the case proves nothing')
+        for proxy in ('main', 'second'):
+            self.assertEqual(0, self.leaks(proxy, path, secret, account,
+                                           container, user=user), proxy)
+        # The listed address still reads, through each proxy.
+        for proxy in ('main', 'second'):
+            self.forget(account, container, merged_too=True)
+            self.assertAllowed(self.req('GET', path, source=LISTED,
+                                        proxy=proxy, user=user), secret)
+
+    # -- the issue's table ----------------------------------------------
+
+    def test_container_rule_narrowed(self):
+        name, path = self.new_container(
+            {'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, REMOVED)})
+        secret = self.put_secret(path)
+        node, part = self.stop_one('container', c.ACCOUNT, name)
+        resp = self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED})
+        self.assertEqual('2/3', resp.headers[REPLICAS_HEADER])
+        self.assertIn('2 of 3 primaries', resp.headers[WARNING_HEADER])
+        self.start(node)
+        self.assertIn(REMOVED, self.stored(node, part, c.ACCOUNT, name)[
+            'x-container-sysmeta-ip-whitelist-allow-dev'])  # still stale
+        self.assertRemovedStaysRemoved(path + '/o', secret, c.ACCOUNT, name)
+
+    def test_container_rule_removed(self):
+        name, path = self.new_container({
+            'X-Container-Meta-Allow-Dev': LISTED,
+            'X-Container-Meta-Allow-Lab': REMOVED})
+        secret = self.put_secret(path)
+        node, part = self.stop_one('container', c.ACCOUNT, name)
+        resp = self.admin('POST', path,
+                          {'X-Remove-Container-Meta-Allow-Lab': 'x'})
+        self.assertEqual('2/3', resp.headers[REPLICAS_HEADER])
+        self.start(node)
+        self.assertIn('x-container-sysmeta-ip-whitelist-allow-lab',
+                      self.stored(node, part, c.ACCOUNT, name))
+        self.assertRemovedStaysRemoved(path + '/o', secret, c.ACCOUNT, name)
+
+    def test_account_rule_removed(self):
+        account, owner = c.ACCOUNT2, c.OWNER2
+        name, path = self.new_container(account=account, user=owner)
+        secret = self.put_secret(path, user=owner)
+        self.admin('POST', '/v1/' + account, {
+            'X-Account-Meta-Allow-Dev': LISTED,
+            'X-Account-Meta-Allow-Lab': REMOVED}, user=owner)
+        self.addCleanup(self.admin, 'POST', '/v1/' + account, {
+            'X-Remove-Account-Meta-Allow-Dev': 'x',
+            'X-Remove-Account-Meta-Allow-Lab': 'x'}, user=owner)
+        node, part = self.stop_one('account', account)
+        resp = self.admin('POST', '/v1/' + account,
+                          {'X-Remove-Account-Meta-Allow-Lab': 'x'},
+                          user=owner)
+        self.assertEqual('2/3', resp.headers[REPLICAS_HEADER])
+        self.start(node)
+        self.assertIn('x-account-sysmeta-ip-whitelist-allow-lab',
+                      self.stored(node, part, account))
+        self.assertRemovedStaysRemoved(path + '/o', secret, account, name,
+                                       user=owner)
+
+    def test_container_recreated_with_narrower_rules(self):
+        name, path = self.new_container(
+            {'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, REMOVED)})
+        self.put_secret(path)
+        node, part = self.stop_one('container', c.ACCOUNT, name)
+        self.admin('DELETE', path + '/o')
+        self.admin('DELETE', path)
+        self.admin('PUT', path, {'X-Container-Meta-Allow-Dev': LISTED})
+        secret = self.put_secret(path)
+        self.start(node)
+        self.assertIn(REMOVED, self.stored(node, part, c.ACCOUNT, name)[
+            'x-container-sysmeta-ip-whitelist-allow-dev'])
+        self.assertRemovedStaysRemoved(path + '/o', secret, c.ACCOUNT, name)
+
+    # -- beyond the table -----------------------------------------------
+
+    def test_fewer_answers_than_a_quorum_is_503(self):
+        name, path = self.new_container({'X-Container-Meta-Allow-Dev': LISTED})
+        secret = self.put_secret(path)
+        part, nodes = self.cluster.primaries('container', c.ACCOUNT, name)
+        for node in nodes[:2]:
+            server = self.cluster.server_of(node)
+            self.cluster.stop_server(server)
+            self.addCleanup(self.cluster.start_server, server)
+        for proxy in ('main', 'second'):
+            self.forget(c.ACCOUNT, name, merged_too=True)
+            resp = self.req('GET', path + '/o', source=LISTED, proxy=proxy,
+                            user=c.OWNER)
+            self.assertEqual(503, resp.status, resp)
+            self.assertNoLeak(resp, secret, fail_closed=True)
+        # Control: Swift itself still serves it from the one container
+        # replica left, so the 503 is the quorum's.
+        self.forget(c.ACCOUNT, name, merged_too=True)
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    proxy='plain', user=c.OWNER), secret)
+        for node in nodes[:2]:
+            self.start(node)
+        self.forget(c.ACCOUNT, name, merged_too=True)
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+
+    def test_widening_missed_by_a_replica_waits_for_it(self):
+        # Documented: until the replica has the new rules (replication, or
+        # openstack-ext rules verify --repair), the narrower ones apply.
+        name, path = self.new_container({'X-Container-Meta-Allow-Dev': LISTED})
+        secret = self.put_secret(path)
+        node, part = self.stop_one('container', c.ACCOUNT, name)
+        self.admin('POST', path, {
+            'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, REMOVED)})
+        self.start(node)
+        for proxy in ('main', 'second'):
+            self.assertEqual(0, self.leaks(proxy, path + '/o', secret,
+                                           c.ACCOUNT, name, reads=6))
+        # Control: once the stale primary has the rules (written here as
+        # the replicator would), the new address reads.
+        direct_client.direct_post_container(
+            node, part, c.ACCOUNT, name, headers={
+                'X-Container-Sysmeta-Ip-Whitelist-Allow-Dev':
+                    '%s %s' % (LISTED, REMOVED)})
+        self.forget(c.ACCOUNT, name, merged_too=True)
+        self.assertAllowed(self.req('GET', path + '/o', source=REMOVED,
+                                    user=c.OWNER), secret)
+
+    def test_rule_write_on_every_primary_says_so(self):
+        name, path = self.new_container()
+        resp = self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED})
+        self.assertEqual('3/3', resp.headers[REPLICAS_HEADER])
+        self.assertNotIn(WARNING_HEADER, resp.headers)
+        # Writes that change no rule say nothing.
+        resp = self.admin('POST', path, {'X-Container-Meta-Color': 'blue'})
+        self.assertNotIn(REPLICAS_HEADER, resp.headers)
