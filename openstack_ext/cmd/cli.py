@@ -50,6 +50,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         overrides) with ip_pool_stamp in both v2.1 pipelines
   sync-pools            keep each hostname IP pool in its Nova host
                         aggregate (after discover_hosts, and on a timer)
+  rules verify          do all primaries of an account or container hold
+                        the same ip_whitelist rules (--repair)
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\

@@ -34,6 +34,7 @@ import configparser
 import re
 
 from openstack_ext.cmd import report
+from openstack_ext.cmd import rules_verify
 
 DEFAULT_CONFIG = '/etc/swift/internal-client.conf'
 REQUESTER = 'openstack-ext rules (operator)'
@@ -88,6 +89,7 @@ def add_parser(subparsers):
             sub.add_argument('--all', action='store_true',
                              help='every rule of the holder')
         sub.set_defaults(run=run)
+    rules_verify.add_parser(verbs)  # do the primaries agree (--repair)
 
 
 def internal_client(config_file, requester):

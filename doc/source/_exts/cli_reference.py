@@ -32,14 +32,24 @@ def _verbs():
     """``[(verb, module name, help text)]`` in the command's order."""
     from openstack_ext.cmd import cli
 
-    parser = cli.build_parser()
+    return _sub_verbs(cli.build_parser(), 'verb', '')
+
+
+def _sub_verbs(parser, dest, prefix):
+    """The verbs under *parser*'s sub-parsers *dest*, and theirs."""
     (subparsers,) = [a for a in parser._actions
-                     if a.dest == 'verb']  # argparse has no public API
+                     if a.dest == dest]  # argparse has no public API
     found = []
     for verb, sub in subparsers.choices.items():
-        sub.prog = 'openstack-ext %s' % verb
-        found.append((verb, sub.get_default('run').__module__,
-                      sub.format_help()))
+        name = prefix + verb
+        sub.prog = 'openstack-ext %s' % name
+        run = sub.get_default('run')
+        if run is None:  # a verb of sub-verbs (rules verify...)
+            (nested,) = [a.dest for a in sub._actions
+                         if a.choices and isinstance(a.choices, dict)]
+            found.extend(_sub_verbs(sub, nested, name + ' '))
+            continue
+        found.append((name, run.__module__, sub.format_help()))
     return found
 
 

@@ -26,6 +26,9 @@ that every read refills it from a primary picked at random (Swift's
 127.0.0.3 is the address removed.
 """
 
+import os
+import subprocess
+
 from swift.common import direct_client
 
 from tests.functional.swift import base
@@ -218,15 +221,36 @@ class TestReplicaConsistentRules(base.ClusterTestCase):
         for proxy in ('main', 'second'):
             self.assertEqual(0, self.leaks(proxy, path + '/o', secret,
                                            c.ACCOUNT, name, reads=6))
-        # Control: once the stale primary has the rules (written here as
-        # the replicator would), the new address reads.
-        direct_client.direct_post_container(
-            node, part, c.ACCOUNT, name, headers={
-                'X-Container-Sysmeta-Ip-Whitelist-Allow-Dev':
-                    '%s %s' % (LISTED, REMOVED)})
-        self.forget(c.ACCOUNT, name, merged_too=True)
-        self.assertAllowed(self.req('GET', path + '/o', source=REMOVED,
-                                    user=c.OWNER), secret)
+        # rules verify sees it and repairs it; the new address then reads.
+        verify = ['rules', 'verify', '--account', c.ACCOUNT, '--container',
+                  name]
+        status, text = self.command(verify)
+        self.assertEqual(1, status, text)
+        self.assertIn('the primaries disagree', text)
+        self.assertEqual(3, text.count('allow-dev: ' + LISTED), text)
+        self.assertEqual(2, text.count(REMOVED), text)
+        status, text = self.command(verify + ['--repair'])
+        self.assertEqual(0, status, text)
+        self.assertIn('now on 3 of 3 primaries', text)
+        self.assertEqual(LISTED + ' ' + REMOVED, self.stored(
+            node, part, c.ACCOUNT, name)[
+                'x-container-sysmeta-ip-whitelist-allow-dev'])
+        status, text = self.command(verify)
+        self.assertEqual(0, status, text)
+        self.assertIn('all 3 primaries hold the same rules', text)
+        # --repair dropped the merged entry: no forgetting needed here.
+        for proxy in ('main', 'second'):
+            self.assertAllowed(self.req('GET', path + '/o', source=REMOVED,
+                                        proxy=proxy, user=c.OWNER), secret)
+
+    def command(self, argv):
+        """``(exit status, output)`` of ``openstack-ext`` *argv*."""
+        proc = subprocess.run(
+            [os.path.join(c.BIN, 'openstack-ext')] + argv +
+            ['--internal-client-conf', self.cluster.internal_client_conf()],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
+            env=self.cluster.env, cwd=self.cluster.dir)
+        return proc.returncode, proc.stdout.decode('utf-8', 'replace')
 
     def test_rule_write_on_every_primary_says_so(self):
         name, path = self.new_container()
