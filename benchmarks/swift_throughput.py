@@ -33,6 +33,15 @@ their pipelines (all at log_level INFO, one worker):
   not run by default): ``whitelist`` and ``whitelist_norl`` with
   ``rules_cache_time = 10``: what keeping the compiled rules in the proxy
   process saves.
+* ``whitelist_single`` and ``whitelist_single@1000`` (``--only
+  single,single1000``, not run by default): ``whitelist`` and
+  ``whitelist@1000`` with ``replica_reads = false``; the report adds the
+  paired ratio of ``whitelist`` to ``whitelist_single`` (and at 1,000
+  rules): what reading the rules of every primary replica costs. Run them
+  with ``--replicas 3`` (three account, container and object servers in
+  three zones), where the script also counts the backend requests of one
+  cache refill (Swift's info and the filter's replica reads dropped from
+  memcache before one GET) with and without replica reads.
 
 Two containers, each holding a 1 KiB object: ``bench`` protected by 200
 rules (IPv4 and IPv6 networks of many prefix lengths, in 20 ``allow-*``
@@ -123,13 +132,23 @@ TARGETS = {
     'whitelist_kept': Target('whitelist_kept', 'bench', 'plain'),
     'whitelist_norl_kept': Target('whitelist_norl_kept', 'bench',
                                   'plain_norl'),
+    'whitelist_single': Target('whitelist_single', 'bench', 'plain'),
+    'whitelist_single@1000': Target('whitelist1000_single', 'bench1000',
+                                    'plain@1000'),
 }
+# Comparisons between two measured targets, added to the report when both
+# ran: (target, its baseline).
+DERIVED = (('whitelist', 'whitelist_single'),
+           ('whitelist@1000', 'whitelist_single@1000'))
 # --only: names of comparisons; their baselines are added.
 COMPARISONS = {'aa': 'plain_again', 'noop': 'noop', 'whitelist': 'whitelist',
                '1000': 'whitelist@1000', 'norl': 'whitelist_norl',
-               'kept': 'whitelist_kept', 'norl_kept': 'whitelist_norl_kept'}
+               'kept': 'whitelist_kept', 'norl_kept': 'whitelist_norl_kept',
+               'single': 'whitelist_single',
+               'single1000': 'whitelist_single@1000'}
 DEFAULT_COMPARISONS = ('aa', 'noop', 'whitelist', '1000', 'norl')
 KEPT = {'rules_cache_time': '10'}
+SINGLE = {'replica_reads': 'false'}
 # Issue 14's target applies to these, at default settings.
 TARGET_RATIO = 0.99
 JUDGED = ('whitelist', 'whitelist@1000')  # at default settings
@@ -197,6 +216,10 @@ def proxy_specs(proxies, log_level='INFO'):
             log_level=log_level, whitelist=KEPT),
         'whitelist_norl_kept': swift_cluster.ProxySpec(
             pipeline=NO_RATELIMIT, log_level=log_level, whitelist=KEPT),
+        'whitelist_single': swift_cluster.ProxySpec(
+            log_level=log_level, whitelist=SINGLE),
+        'whitelist1000_single': swift_cluster.ProxySpec(
+            log_level=log_level, whitelist=SINGLE),
     }
     specs = {}
     for name in proxies:
@@ -209,7 +232,7 @@ def proxy_specs(proxies, log_level='INFO'):
     return specs
 
 
-def start_cluster(proxies, log_level='INFO', hash_seed=None):
+def start_cluster(proxies, log_level='INFO', hash_seed=None, replicas=1):
     """A cluster whose servers all hash strings with *hash_seed*, if given.
 
     Python picks a string-hash seed per process; dict and set layouts, and
@@ -221,7 +244,7 @@ def start_cluster(proxies, log_level='INFO', hash_seed=None):
     # The servers import this tree (cluster.SERVER_ENV): the variants too.
     env = None if hash_seed is None else {'PYTHONHASHSEED': str(hash_seed)}
     cluster = swift_cluster.SwiftCluster(proxy_specs(proxies, log_level),
-                                         env=env)
+                                         env=env, replicas=replicas)
     cluster.setUp()
     return cluster
 
@@ -316,6 +339,40 @@ def prepare(cluster, targets):
             raise RuntimeError('rules not in force on %s: %r' % (
                 name, resp))
     return tokens, shown
+
+
+def refill_requests(cluster, target, tokens, refills=3):
+    """Account and container server requests of one cache refill.
+
+    Swift's info and the filter's merged rules are dropped from memcache
+    before each of *refills* GETs; what the account and container servers
+    log meanwhile is counted, as ``total (HEAD, GET)`` per refill.
+    """
+    account = CONTAINERS[target.container][0]
+    servers = [name for kind in ('account', 'container')
+               for name in cluster.servers(kind)]
+    counts = collections.Counter()
+    for _refill in range(refills):
+        for key in ('account/' + account,
+                    'container/%s/%s' % (account, target.container)):
+            cluster.forget_key(key)
+            cluster.forget_key('ip_whitelist/replicas/' + key)
+        marks = {name: cluster.log_mark(name) for name in servers}
+        resp = cluster.request(
+            'GET', object_path(target.container), proxy=target.proxy,
+            headers={'X-Auth-Token': tokens[target.container]},
+            source=CLIENT)
+        if resp.status != 200:
+            raise RuntimeError('refill GET on %s: %r' % (target.proxy, resp))
+        time.sleep(0.2)  # the servers log after they answer
+        for name in servers:
+            for line in cluster.log_text(name, marks[name]).splitlines():
+                for method in ('HEAD', 'GET'):
+                    if ' "%s /' % method in line:
+                        counts[method] += 1
+    return '%.1f (HEAD %.1f, GET %.1f)' % (
+        (counts['HEAD'] + counts['GET']) / refills, counts['HEAD'] / refills,
+        counts['GET'] / refills)
 
 
 def cpu_ns(pid):
@@ -514,6 +571,11 @@ def report(targets, rates, latencies, totals, cpu, errors, completed):
                       method, fig['median'], fig['rounds'], fig['low'],
                       fig['high']))
         table.append(row)
+    for name, baseline in DERIVED:
+        if name in targets and baseline in targets:
+            table.append([name, baseline] + [compare(
+                name, baseline, method, rates, latencies, totals, cpu)
+                for method in METHODS])
     print()
     print('summary: paired-round ratio, median (~95 % interval); cost per '
           'request in µs: from the overall rates / the median latencies / '
@@ -599,6 +661,9 @@ def main():
                         help='comparisons to run, among %s (default: %s)'
                         % (', '.join(COMPARISONS),
                            ','.join(DEFAULT_COMPARISONS)))
+    parser.add_argument('--replicas', type=int, default=1,
+                        help='copies of each account, container and object, '
+                             'each on servers of their own (default 1)')
     parser.add_argument('--no-pin', action='store_true',
                         help='leave the placement of processes on CPUs to '
                              'the kernel')
@@ -621,7 +686,8 @@ def main():
     own_cpus = os.sched_getaffinity(0)
     by_cluster = []
     for number in range(args.clusters):
-        cluster = start_cluster(proxies, hash_seed=args.seed + number)
+        cluster = start_cluster(proxies, hash_seed=args.seed + number,
+                                replicas=args.replicas)
         try:
             placement = None if args.no_pin else separate_cpus(cluster,
                                                                proxies)
@@ -646,6 +712,13 @@ def main():
                   'requests to each target in a new shuffled order; '
                   'keep-alive, sequential' % (args.rounds, args.turns,
                                               args.block))
+            print('replicas: %d of each account, container and object' %
+                  args.replicas)
+            for name in sorted(targets):
+                if targets[name].proxy not in CONTROLS:
+                    print('backend requests per cache refill, %s: %s' % (
+                        name, refill_requests(cluster, targets[name],
+                                              tokens)))
             result = run(cluster, targets, tokens, args.rounds, args.turns,
                          args.block, args.max_seconds, args.seed + number)
         finally:
