@@ -31,7 +31,7 @@ with the filter.
 internals (its rings and timeouts), checked at start.
 """
 
-import eventlet
+from swift.common import concurrency
 from swift.common import direct_client
 from swift.common.exceptions import ClientException
 from swift.common import swob
@@ -143,7 +143,7 @@ def read_primary(kind, node, part, account, container, conn_timeout,
                 response_timeout=node_timeout)[0]
     except ClientException as error:
         return Answer(node, error.http_status)
-    except (Exception, eventlet.Timeout):  # a node down, slow, unreachable
+    except (Exception, concurrency.Timeout):  # down, slow, unreachable
         return Answer(node, None)
     return Answer(node, 200, headers, answer_values(kind, 200, headers))
 
@@ -155,7 +155,7 @@ def read_primaries(ring, kind, account, container=None, conn_timeout=0.5,
     :param account: and *container*: native strings.
     """
     part, nodes = ring.get_nodes(account, container)
-    pile = eventlet.GreenPile(len(nodes) or 1)
+    pile = concurrency.GreenPile(len(nodes) or 1)
     for node in nodes:
         pile.spawn(read_primary, kind, node, part, account, container,
                    conn_timeout, node_timeout)
