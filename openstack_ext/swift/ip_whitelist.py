@@ -228,16 +228,11 @@ at start::
 Modes
 -----
 
-Each level (the account's rules, a container's) enforces or audits its
-own rules, as its holder's mode says; ``mode = audit`` in the filter's
-section audits every level of the proxy. A request that rules in audit
-would refuse is let through, logged once at warning level (``audit: IP
-... would be denied access to Account=... Container=... (<level> rules,
-in audit): <method> <path>``) and counted as ``ip_whitelist.audited``,
-apart from real denials; a level that enforces still refuses. Rules that
-cannot be read still answer ``503``. To roll out a rule: set the
-holder's mode to ``audit``, write the rule, read the log for would-be
-denials of clients that must keep their access, then set ``enforce``.
+Each level enforces or audits its own rules, as its holder's mode says;
+``mode = audit`` audits every level of the proxy. A request that audited
+rules would refuse goes through, logged once at warning level ("would be
+denied") and counted as ``ip_whitelist.audited``; unreadable rules still
+answer ``503``. How to roll a rule out with it is in the Rollout page.
 
 -------
 Changes
@@ -261,41 +256,17 @@ once.
 Replicas
 --------
 
-Swift keeps each account and container on several primaries, and a write
-succeeds once a quorum of them has it: a primary that was down keeps the
-old rules until the replicator reaches it, and the proxy's info comes
-from whichever primary answers. With ``replica_reads`` on, the rules of
-an account or container whose info shows rules are read from each of its
-primaries, and a client passes a level only when the rules of every
-primary that answers list it (a primary without rules admits nobody
-that the others refuse). So:
-
-* an address **removed** (a rule narrowed or removed, the account's or
-  the container's, or the container deleted and made again with narrower
-  rules) is refused by every proxy from the moment the write is
-  answered, before and after replication;
-* a **widening** (an address added) that a primary missed applies once
-  that primary has it: after the replicator's pass, or
-  ``openstack-ext rules verify --repair``;
-* when fewer primaries answer than a quorum, the answer is ``503``, never
-  the data.
-
-What the primaries hold is kept in the proxies' memcache, under the
-filter's own key, for ``recheck_*_existence`` seconds, and dropped by
-every write to the account or container through a proxy with this
-filter. With ``replica_reads = true`` the first rules given to an account
-or container that had none are read from the primary that answers, like
-Swift's own info: ``all`` reads every account and container so, at a
-memcache read per level and request. ``false`` takes the proxy's info as
-it comes: a removed address may then be admitted again until
-replication, as Swift's own ACLs are.
-
-A successful rule write or removal answers ``X-Ip-Whitelist-Replicas:
-stored/primaries``, and ``X-Ip-Whitelist-Warning`` when not all hold the
-new rules (also logged). In an emergency, remove the address, and if the
-answer is not ``n/n``, run ``openstack-ext rules verify --account A
-[--container C]`` once the missing primaries are back (``--repair``
-writes the rules a quorum holds to all of them).
+With ``replica_reads`` on, the rules of an account or container whose
+info shows rules are read from each of its primaries, and a client
+passes a level only when every answering primary's rules list it: an
+address removed is refused by every proxy from the moment the write is
+answered, even when a primary missed the write; a widening a primary
+missed applies once it has it; fewer answers than a quorum give
+``503``. A rule write answers ``X-Ip-Whitelist-Replicas: stored/primaries``
+(and ``X-Ip-Whitelist-Warning`` when not all). What this means, what
+replication still delays, and the emergency procedure (remove, then
+``openstack-ext rules verify``) are in the Replicas page of the
+documentation.
 
 --------
 Refusals
@@ -378,24 +349,11 @@ class IPWhitelistMiddleware(object):
                 raise ValueError('ip_whitelist: ' + '; '.join(errors))
 
     def _check_loaded_pipeline(self):
-        """Check the whole pipeline, which Swift lists once it is loaded.
-
-        Catches what the start-up check cannot see past (a middleware that
-        keeps its next app in an unusual attribute): requests that the rules
-        would judge are then refused.
-        """
+        """Check the whole pipeline, once Swift has loaded and listed it."""
         self._pipeline_checked = True
-        apps = getattr(self, '_pipeline', None)
-        if not apps:
-            return  # not loaded by Swift's loadapp
-        errors, warnings = pipeline.check_loaded_pipeline(apps, self)
-        for warning in warnings:
-            self.logger.warning('ip_whitelist: %s', warning)
-        if errors:
-            self.judge.misplaced = '; '.join(errors)
-            self.logger.error('ip_whitelist: %s: refusing every account, '
-                              'container and object request',
-                              self.judge.misplaced)
+        misplaced = pipeline.misplaced_once_loaded(self, self.logger)
+        if misplaced:
+            self.judge.misplaced = misplaced
 
     def _own_judgment(self, env):
         """The :class:`Judgment` of ours that ``env`` inherited, or None."""

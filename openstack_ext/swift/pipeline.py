@@ -148,3 +148,25 @@ def check_loaded_pipeline(apps, whitelist):
     return placement_problems(
         [name_of(app) for app in apps[:position]],
         [name_of(app) for app in apps[position + 1:]])
+
+
+def misplaced_once_loaded(whitelist, logger):
+    """What is wrong with the loaded pipeline around *whitelist*, or None.
+
+    Swift lists a loaded pipeline's apps in ``_pipeline``: this catches
+    what the start-up check cannot see past (a middleware that keeps its
+    next app in an unusual attribute). Warnings are logged; with an error
+    the filter refuses every request the rules would judge.
+    """
+    apps = getattr(whitelist, '_pipeline', None)
+    if not apps:
+        return None  # not loaded by Swift's loadapp
+    errors, warnings = check_loaded_pipeline(apps, whitelist)
+    for warning in warnings:
+        logger.warning('ip_whitelist: %s', warning)
+    if not errors:
+        return None
+    misplaced = '; '.join(errors)
+    logger.error('ip_whitelist: %s: refusing every account, container and '
+                 'object request', misplaced)
+    return misplaced
