@@ -22,11 +22,13 @@ from openstack_ext.swift import conf
 from openstack_ext.swift import decision
 from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_cache
+from openstack_ext.swift import rules
 
 ip = ipaddress.ip_address
 WIDE = ('192.0.2.0/24',)
 NARROW = ('192.0.2.0/28',)
-OPTIONS = decision.Options(always_allow=(), deny_without_rules=False)
+OPTIONS = decision.Options(always_allow=(), deny_without_rules=False,
+                           mode=decision.ENFORCE)
 
 
 def answer(status, values=(), headers=None):
@@ -58,6 +60,11 @@ class TestDistinctSets(testtools.TestCase):
                               answers)
 
 
+def stored(values):
+    """A ``read_values`` for RuleCache.rules that answers *values*."""
+    return lambda: rules.Stored(values, rules.ENFORCE, None)
+
+
 class TestMerged(testtools.TestCase):
 
     def test_agreeing_replicas_give_the_values_as_they_are(self):
@@ -69,20 +76,22 @@ class TestMerged(testtools.TestCase):
     def test_disagreeing_replicas_all_apply(self):
         values = replicas.merged(WIDE, (NARROW,))
         self.assertEqual(tuple(sorted([WIDE, NARROW])), values)
-        compiled = rule_cache.RuleCache().rules('c', lambda: values)
+        compiled = rule_cache.RuleCache().rules('c', stored(values))
         self.assertIn(ip('192.0.2.1'), compiled.networks)
         self.assertNotIn(ip('192.0.2.100'), compiled.networks)
-        self.assertEqual('container', decision.refusal(
-            ip('192.0.2.100'), [('container', compiled.networks)], OPTIONS))
-        self.assertIsNone(decision.refusal(
-            ip('192.0.2.1'), [('container', compiled.networks)], OPTIONS))
+        level = [('container', compiled.networks, decision.ENFORCE)]
+        self.assertEqual('container', decision.decide(
+            ip('192.0.2.100'), level, OPTIONS).refused_by)
+        self.assertIsNone(decision.decide(
+            ip('192.0.2.1'), level, OPTIONS).refused_by)
         self.assertEqual(2, len(compiled.networks))
 
     def test_the_same_disagreement_is_compiled_once(self):
         cache = rule_cache.RuleCache()
         values = replicas.merged(WIDE, (NARROW,))
-        first = cache.rules('a', lambda: values)
-        self.assertIs(first, cache.rules('b', lambda: tuple(values)))
+        first = cache.rules('a', stored(values))
+        self.assertIs(first.networks,
+                      cache.rules('b', stored(tuple(values))).networks)
 
 
 class TestStoredOn(testtools.TestCase):
