@@ -73,6 +73,22 @@ filter; use it to pin some networks to pools in an existing cloud and leave
 everyone else as before. At least one of ``client_networks`` and
 ``default_pool`` must be set.
 """),
+    cfg.ListOpt(
+        'exclusive_pools',
+        default=[],
+        sample_default='doc, ops',
+        help="""
+Pools whose hosts only their own clients' servers may use.
+
+With ``default_pool = *`` clients in no client network may use any host;
+their servers are kept off the hosts of these pools, at boot and at every
+move: placement is asked for hosts outside the pools' aggregates, and the
+host filter turns those hosts down. So are moves of servers that stay
+unconstrained (unstamped, from a host in no pool). Servers already on those
+hosts are not moved: ``openstack-ext audit-pools`` lists them. Each must be
+a pool of ``client_networks`` or the ``default_pool``. An admin forcing a
+host skips the filters, as for every Nova filter.
+"""),
     cfg.StrOpt(
         'host_selection',
         default=HOSTNAME_PREFIX,

@@ -28,7 +28,9 @@ by the pool's host aggregates (:mod:`openstack_ext.nova.pool_aggregates`).
 Placement's cut (``[scheduler] max_placement_results``) is then made among
 the pool's hosts, so a pool with room always gets its servers. A request
 left unconstrained (``default_pool = *``, a legacy move from a host in no
-pool) is not touched. A move also forbids placement the hosts it leaves,
+pool) is not touched, except that placement is forbidden the aggregates of
+the ``exclusive_pools``, so that at any cut its candidates are hosts it may
+use. A move also forbids placement the hosts it leaves,
 so that at a cut of 1 placement's single candidate is another host of the
 pool.
 
@@ -127,12 +129,13 @@ class PoolRequestFilter(object):
             pool, log_args = self.decider.decide(request_spec)
         except pool_decision.PoolRefused as refused:
             raise exception.RequestFilterFailed(reason=refused.reason)
-        if not pool_decision.constrains(pool):
-            return False
-        left = frozenset(pool_decision.field(request_spec, 'ignore_hosts')
-                         or ())
         in_memory = nova_access.aggregates_in_memory(
             nova_access.host_manager(request_spec))
+        if not pool_decision.constrains(pool):
+            return self._keep_off_exclusive_pools(ctxt, request_spec,
+                                                  in_memory)
+        left = frozenset(pool_decision.field(request_spec, 'ignore_hosts')
+                         or ())
         try:
             required, forbidden, hosts = self.aggregates.for_pool(
                 ctxt, pool, in_memory)
@@ -148,11 +151,7 @@ class PoolRequestFilter(object):
             forbidden = forbidden | self.left_hosts.forbidden(ctxt,
                                                               sorted(left))
         constraint = PoolConstraint(pool, required, forbidden, hosts, left)
-        if ('requested_destination' not in request_spec or
-                request_spec.requested_destination is None):
-            request_spec.requested_destination = (
-                request_spec_objects.Destination())
-        destination = request_spec.requested_destination
+        destination = _destination(request_spec)
         destination.require_aggregates(constraint.required)
         if constraint.forbidden:
             destination.append_forbidden_aggregates(constraint.forbidden)
@@ -164,6 +163,30 @@ class PoolRequestFilter(object):
                                    sorted(constraint.forbidden)) or 'none',
                                'uuid': request_spec.instance_uuid})
         return True
+
+    def _keep_off_exclusive_pools(self, ctxt, request_spec, in_memory):
+        """Forbid an unconstrained request the exclusive pools' hosts."""
+        exclusive = self.decider.settings.exclusive_pools
+        if not exclusive:
+            return False
+        forbidden = self.aggregates.naming(ctxt, exclusive, in_memory)
+        if not forbidden:
+            return False
+        _destination(request_spec).append_forbidden_aggregates(forbidden)
+        LOG.debug('require_ip_pool request filter forbade aggregates '
+                  '%(forbidden)s of exclusive IP pools for instance %(uuid)s',
+                  {'forbidden': ','.join(sorted(forbidden)),
+                   'uuid': request_spec.instance_uuid})
+        return True
+
+
+def _destination(request_spec):
+    """The request's Destination, created when it has none."""
+    if ('requested_destination' not in request_spec or
+            request_spec.requested_destination is None):
+        request_spec.requested_destination = (
+            request_spec_objects.Destination())
+    return request_spec.requested_destination
 
 
 def _names_used(function, depth=3):

@@ -124,6 +124,17 @@ class PoolAggregates(object):
         return ([aggregate.uuid for aggregate in required], forbidden,
                 hosts)
 
+    def naming(self, ctxt, names, aggregates=None):
+        """The UUIDs of the aggregates that name a pool among *names*.
+
+        :param aggregates: as for :meth:`for_pool`.
+        """
+        if aggregates is None:
+            aggregates = objects.AggregateList.get_by_metadata(
+                ctxt, key=self._key)
+        return {aggregate.uuid for aggregate in aggregates
+                if aggregate.metadata.get(self._key) in names}
+
 
 class HostnamePoolHosts(object):
     """The hosts of a hostname pool's aggregates whose name is in it.

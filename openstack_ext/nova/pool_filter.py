@@ -54,6 +54,10 @@ etc/nova/nova.conf.ip-pools-guide-example)::
 In an existing cloud, ``default_pool = *`` pins only the listed networks:
 everyone else is scheduled exactly as without the filter (any host, hosts
 in no pool included, for boots and moves; no placement constraint).
+``exclusive_pools = doc`` then keeps everyone else off doc's hosts (boots
+and moves, in placement's query by a forbidden aggregate and in this
+filter) while doc's hosts are being paid for; servers already there stay
+and ``openstack-ext audit-pools`` lists them.
 
 and the ``ip_pool_stamp`` filter in nova-api's api-paste.ini
 (etc/nova/api-paste-ip-pool-stamp.ini). Behind load balancers, also set
@@ -176,6 +180,7 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
             settings, CONF.oslo_middleware.enable_proxy_headers_parsing)
         self._decider = pool_decision.PoolDecider(settings)
         self._key = settings.aggregate_metadata_key
+        self._exclusive = settings.exclusive_pools
         if self._decider.by_aggregate:
             sync = None
             aggregates = pool_aggregates.PoolAggregates(self._key)
@@ -209,12 +214,24 @@ class ClientNetworkPoolFilter(filters.BaseHostFilter):
                 'decided.'))
             return False
         if not pool_decision.constrains(pool):
-            return True
+            return self._open_to_all(host_state)
         its_pool = self._host_pool(host_state)
         if its_pool != pool:
             LOG.debug('%(host)s is not in IP pool %(pool)r (its pool: '
                       '%(its)r)', {'host': host_state.host, 'pool': pool,
                                    'its': its_pool})
+            return False
+        return True
+
+    def _open_to_all(self, host_state):
+        """Whether an unconstrained request may use the host."""
+        if not self._exclusive:
+            return True
+        its_pool = self._host_pool(host_state)
+        if its_pool in self._exclusive:
+            LOG.debug('%(host)s is in exclusive IP pool %(pool)r, not open '
+                      'to clients in no pool', {'host': host_state.host,
+                                                'pool': its_pool})
             return False
         return True
 

@@ -63,11 +63,11 @@ ClientPool.__doc__ = """Where a client address maps to.
 
 PoolSettings = collections.namedtuple(
     'PoolSettings', 'pool_map host_selection aggregate_metadata_key '
-    'trusted_proxy_hops stamp_secrets')
+    'trusted_proxy_hops stamp_secrets exclusive_pools')
 PoolSettings.__doc__ = """The checked ``[ip_pools]`` options.
 
 ``stamp_secrets`` is a tuple, empty when ``stamp_secret`` is unset; its
-first element signs.
+first element signs. ``exclusive_pools`` is a frozenset of pools.
 """
 
 
@@ -229,7 +229,19 @@ def load_settings(conf, require_secret=False):
         raise PoolConfigError('stamp_secret', '(unset)',
                               'required by the ip_pool_stamp paste filter')
     return PoolSettings(pool_map, host_selection, key and key.strip(), hops,
-                        secrets)
+                        secrets, _exclusive_pools(conf, pool_map))
+
+
+def _exclusive_pools(conf, pool_map):
+    """The checked ``exclusive_pools``: each one a configured pool."""
+    exclusive = [name.strip() for name in _get(conf, 'exclusive_pools')]
+    for name in exclusive:
+        if name not in pool_map.pools:
+            raise PoolConfigError(
+                'exclusive_pools', ', '.join(exclusive),
+                'pool %r is not a pool of client_networks or the '
+                'default_pool' % name)
+    return frozenset(exclusive)
 
 
 def check_proxy_headers(settings, proxy_headers_parsed):

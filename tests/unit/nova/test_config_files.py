@@ -59,7 +59,7 @@ class ConfigFilesTest(testtools.TestCase):
         self.assertIs(pool_conf.ip_pools_opts, options)
         self.assertEqual({'client_networks', 'default_pool', 'host_selection',
                           'aggregate_metadata_key', 'trusted_proxy_hops',
-                          'stamp_secret'},
+                          'stamp_secret', 'exclusive_pools'},
                          {opt.name for opt in options})
         self.assertFalse(hasattr(pool_conf, 'list_opts'))
 

@@ -35,8 +35,9 @@ from tests.unit.nova import hook_fixture
 class FakeDecider(object):
     """Decides a fixed pool, or refuses."""
 
-    def __init__(self, pool):
+    def __init__(self, pool, exclusive_pools=frozenset()):
         self.pool = pool
+        self.settings = types.SimpleNamespace(exclusive_pools=exclusive_pools)
 
     def decide(self, spec_obj):
         if isinstance(self.pool, Exception):

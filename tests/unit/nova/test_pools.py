@@ -276,3 +276,18 @@ class LoadSettingsTest(testtools.TestCase):
         # '*' is no pool name: not as a client network's pool.
         self.assertConfigError(self.conf('client_networks = 10.1.0.0/16=*'),
                                'client_networks', 'pool name')
+
+    def test_exclusive_pools(self):
+        settings = pools.load_settings(self.conf(
+            'client_networks = 10.1.0.0/16=doc, 10.2.0.0/16=ops\n'
+            'default_pool = *\nexclusive_pools = doc, ops'))
+        self.assertEqual(frozenset(['doc', 'ops']), settings.exclusive_pools)
+        self.assertEqual(frozenset(), pools.load_settings(self.conf(
+            'default_pool = *\nclient_networks = 10.1.0.0/16=doc'))
+            .exclusive_pools)
+        for text in ('doc, qa', '*'):
+            self.assertConfigError(self.conf(
+                'client_networks = 10.1.0.0/16=doc\ndefault_pool = *\n'
+                'exclusive_pools = ' + text),
+                '[ip_pools] exclusive_pools = %s' % text,
+                'is not a pool of client_networks')
