@@ -21,6 +21,7 @@ import argparse
 import sys
 
 from openstack_ext.cmd import api_paste
+from openstack_ext.cmd import audit_pools
 from openstack_ext.cmd import audit_rules
 from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
@@ -52,6 +53,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         aggregate (after discover_hosts, and on a timer)
   rules verify          do all primaries of an account or container hold
                         the same ip_whitelist rules (--repair)
+  audit-pools           find Nova servers outside their IP pool, unstamped
+                        or badly stamped
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -68,7 +71,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
-                 rules, audit_rules, api_paste, sync_pools):
+                 rules, audit_rules, api_paste, sync_pools, audit_pools):
         verb.add_parser(subparsers)
     return parser
 
