@@ -26,6 +26,7 @@ from openstack_ext.cmd import audit_rules
 from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
+from openstack_ext.cmd import pool_usage
 from openstack_ext.cmd import report
 from openstack_ext.cmd import rules
 from openstack_ext.cmd import stamp_servers
@@ -55,6 +56,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         the same ip_whitelist rules (--repair)
   audit-pools           find Nova servers outside their IP pool, unstamped
                         or badly stamped
+  pool-usage            each IP pool's hosts, capacity, usage and room for
+                        a flavor, from placement (text, JSON, Prometheus)
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -71,7 +74,8 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='verb', metavar='VERB')
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
-                 rules, audit_rules, api_paste, sync_pools, audit_pools):
+                 rules, audit_rules, api_paste, sync_pools, audit_pools,
+                 pool_usage):
         verb.add_parser(subparsers)
     return parser
 
