@@ -27,6 +27,7 @@ from openstack_ext.cmd import check_pipeline
 from openstack_ext.cmd import check_rule
 from openstack_ext.cmd import explain_pool
 from openstack_ext.cmd import pool_usage
+from openstack_ext.cmd import repool
 from openstack_ext.cmd import report
 from openstack_ext.cmd import rules
 from openstack_ext.cmd import stamp_servers
@@ -58,6 +59,8 @@ Ask what openstack-ext would do, before you deploy a change:
                         or badly stamped
   pool-usage            each IP pool's hosts, capacity, usage and room for
                         a flavor, from placement (text, JSON, Prometheus)
+  repool                re-sign Nova servers' stamps for another IP pool
+                        and optionally migrate them there
 
 Run "openstack-ext VERB --help" for each verb's options and examples."""
 EPILOG = """\
@@ -75,7 +78,7 @@ def build_parser():
     subparsers.required = True
     for verb in (explain_pool, check_pipeline, check_rule, stamp_servers,
                  rules, audit_rules, api_paste, sync_pools, audit_pools,
-                 pool_usage):
+                 pool_usage, repool):
         verb.add_parser(subparsers)
     return parser
 
