@@ -146,20 +146,20 @@ def _as_dict(usage):
 
 def _text(usages, warnings, short, min_free, rep):
     for usage in usages:
-        rep.line('IP pool %s%s: %d hosts%s' % (
+        rep.line('IP pool %s%s: %d host%s%s' % (
             usage.pool, ' (exclusive)' if usage.exclusive else '',
-            len(usage.hosts), ' (%s)' % ', '.join(usage.hosts)
-            if usage.hosts else ''))
+            len(usage.hosts), '' if len(usage.hosts) == 1 else 's',
+            ' (%s)' % ', '.join(usage.hosts) if usage.hosts else ''))
         for state, hosts in (('disabled', usage.disabled),
                              ('down', usage.down)):
             if hosts:
                 rep.line('%s: %s' % (state, ', '.join(hosts)), indent=2)
         if usage.resources:
-            rep.line('%-16s %10s %9s %7s %10s %10s %10s' % (
+            rep.line('%-14s %9s %9s %6s %9s %9s %9s' % (
                 'resource class', 'total', 'reserved', 'ratio', 'capacity',
                 'used', 'free'), indent=2)
         for rc, resource in sorted(usage.resources.items()):
-            rep.line('%-16s %10d %9d %7s %10d %10d %10d' % (
+            rep.line('%-14s %9d %9d %6s %9d %9d %9d' % (
                 rc, resource.total, resource.reserved,
                 '/'.join('%g' % ratio for ratio in resource.ratios),
                 resource.capacity, resource.used, resource.free), indent=2)
