@@ -80,6 +80,17 @@ class PoolUsageTest(base.PoolTestCase):
                           'dev': ['dev-1'], 'qa': []},
                          {usage.pool: usage.hosts for usage in usages})
         self.assertEqual(["IP pool 'qa' has no compute host"], warnings)
+        # A host discovered since the last sync-pools.
+        self._start_compute('doc-3')
+        usages, warnings = self.measure()
+        self.assertIn("IP pool 'doc': the membership of its aggregate is out "
+                      "of date for doc-3 (run openstack-ext sync-pools)",
+                      warnings)
+        self.sync_pools()
+        usages, warnings = self.measure()
+        self.assertEqual(['doc-1', 'doc-2', 'doc-3'],
+                         self.pool(usages, 'doc').hosts)
+        self.assertEqual(["IP pool 'qa' has no compute host"], warnings)
 
     def test_room_is_the_boots_that_succeed(self):
         self.lure_away_from('doc')
@@ -118,3 +129,41 @@ class PoolUsageTest(base.PoolTestCase):
                 return server
             time.sleep(0.1)
         self.fail('server %s is still %s' % (created['id'], server['status']))
+
+
+class AggregatePoolUsageTest(PoolUsageTest):
+    """aggregate_metadata pools; bravo is named by doc and by ops."""
+
+    hosts = ('alpha', 'bravo', 'charlie')
+    pool_hosts = {'doc': {'alpha'}, 'ops': {'charlie'}, 'dev': set(),
+                  'qa': set()}
+    pool_options = dict(base.PoolTestCase.pool_options,
+                        host_selection='aggregate_metadata')
+    test_figures_are_placements_own = None
+    test_room_is_the_boots_that_succeed = None
+
+    def setUp(self):
+        super(AggregatePoolUsageTest, self).setUp()
+        for pool, hosts in (('doc', ('alpha', 'bravo')),
+                            ('ops', ('bravo', 'charlie'))):
+            aggregate = self._create_aggregate('%s-hosts' % pool)
+            self.admin_api.post_aggregate_action(
+                aggregate, {'set_metadata': {'metadata': {'ip_pool': pool}}})
+            for host in hosts:
+                self.admin_api.add_host_to_aggregate(aggregate, host)
+
+    def test_a_host_in_two_pools_is_in_neither(self):
+        flavor = self._create_flavor(name='pool.large', memory_mb=2560,
+                                     vcpu=1, disk=1, ephemeral=0)
+        usages, warnings = self.measure(flavor)
+        self.assertIn('host bravo is in aggregates of IP pools doc, ops: it '
+                      'is in none of them', warnings)
+        inventory = self._get_provider_inventory(
+            self._get_provider_uuid_by_host('alpha'))['MEMORY_MB']
+        one_host = (inventory['total'] - inventory['reserved']) // 2560
+        self.assertGreater(one_host, 0)
+        for pool, host in (('doc', 'alpha'), ('ops', 'charlie')):
+            usage = self.pool(usages, pool)
+            self.assertEqual([host], usage.hosts)
+            # bravo's room is counted in neither pool.
+            self.assertEqual(one_host, usage.room['pool.large'], pool)
