@@ -47,14 +47,14 @@ Ask what openstack-ext would do, before you deploy a change:
   rules                 show or repair an account's or container's allow-*
                         rules and mode, without a token (Swift's internal
                         client); --operator: the operator's level
+  rules verify          do all primaries of an account or container hold
+                        the same ip_whitelist rules (--repair)
   audit-rules           every rule in the cluster, unprotected public
                         containers, and what an address can reach
   print-api-paste       Nova's api-paste.ini (or a deployment tool's
                         overrides) with ip_pool_stamp in both v2.1 pipelines
   sync-pools            keep each hostname IP pool in its Nova host
                         aggregate (after discover_hosts, and on a timer)
-  rules verify          do all primaries of an account or container hold
-                        the same ip_whitelist rules (--repair)
   audit-pools           find Nova servers outside their IP pool, unstamped
                         or badly stamped
   pool-usage            each IP pool's hosts, capacity, usage and room for
