@@ -59,10 +59,8 @@ configuration error (no ``stamp_secret`` among them).
 
 import argparse
 
+from openstack_ext.cmd import nova_cloud
 from openstack_ext.cmd import report
-
-DEFAULT_CONFIG = '/etc/nova/nova.conf'
-_BATCH = 500
 
 
 HELP = ('record a signed IP pool for Nova servers that lack one; re-sign '
@@ -83,43 +81,18 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         'stamp-servers', help=HELP, description=__doc__.split('\n\n')[1],
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config-file', dest='config_files',
-                        action='append', default=[], metavar='PATH',
-                        help='nova.conf (repeatable; default %s)'
-                        % DEFAULT_CONFIG)
+    nova_cloud.add_config_argument(parser)
     parser.add_argument('--dry-run', action='store_true',
                         help='say what would change, change nothing')
     parser.set_defaults(run=run)
 
 
 def run(args, out):
-    # Nova is imported only once [ip_pools] is known to be usable.
-    from oslo_config import cfg
-
-    from openstack_ext.nova import conf as pool_conf
-    from openstack_ext.nova import pools
-
     rep = report.Report(out)
-    files = args.config_files or [DEFAULT_CONFIG]
-    conf = cfg.ConfigOpts()
-    pool_conf.register_opts(conf)
-    try:
-        conf(['--config-file=%s' % path for path in files], project='nova',
-             default_config_files=[])
-        settings = pools.load_settings(conf, require_secret=True)
-    except (cfg.Error, pools.PoolConfigError) as error:
-        rep.error('%s; nothing was changed' % error)
+    settings, ctxt = nova_cloud.load(args, rep, require_secret=True)
+    if settings is None:
         return report.USAGE
-
-    from nova import config
-    from nova import context as nova_context
-    from nova import objects
-
-    config.parse_args(['openstack-ext'] + ['--config-file=%s' % path
-                                           for path in files],
-                      init_rpc=False)
-    objects.register_all()
-    stamp_all(nova_context.get_admin_context(), settings, rep, args.dry_run)
+    stamp_all(ctxt, settings, rep, args.dry_run)
     return rep.verdict('every server %s stamped with the first stamp_secret'
                        % ('would be' if args.dry_run else 'is'))
 
@@ -215,25 +188,9 @@ def stamp_all(ctxt, settings, rep, dry_run=False):
     *settings* come from :func:`openstack_ext.nova.pools.load_settings`
     with ``require_secret=True``.
     """
-    from nova import context as nova_context
-    from nova import objects
-
     stamper = _Stamper(ctxt, settings, rep, dry_run)
-    for cell in objects.CellMappingList.get_all(ctxt):
-        if cell.is_cell0():
-            continue
-        with nova_context.target_cell(ctxt, cell) as cell_ctxt:
-            marker = None
-            while True:
-                batch = objects.InstanceList.get_by_filters(
-                    cell_ctxt, {'deleted': False}, sort_key='uuid',
-                    sort_dir='asc', limit=_BATCH, marker=marker,
-                    expected_attrs=[])
-                for instance in batch:
-                    stamper.server(instance)
-                if len(batch) < _BATCH:
-                    break
-                marker = batch[-1].uuid
+    for instance in nova_cloud.each_server(ctxt):
+        stamper.server(instance)
     counts = stamper.counts
     rep.line('%d servers: %d already stamped, %d %sstamped, %d %sre-signed, '
              '%d not decided' % (

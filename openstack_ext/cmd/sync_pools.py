@@ -43,9 +43,9 @@ run it again later), 2 usage or configuration error.
 
 import argparse
 
+from openstack_ext.cmd import nova_cloud
 from openstack_ext.cmd import report
 
-DEFAULT_CONFIG = '/etc/nova/nova.conf'
 HELP = ('keep each hostname IP pool in its Nova host aggregate (run after '
         'nova-manage cell_v2 discover_hosts and on a timer)')
 EPILOG = """\
@@ -61,10 +61,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         'sync-pools', help=HELP, description=__doc__.split('\n\n')[1],
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config-file', dest='config_files',
-                        action='append', default=[], metavar='PATH',
-                        help='nova.conf (repeatable; default %s)'
-                        % DEFAULT_CONFIG)
+    nova_cloud.add_config_argument(parser)
     parser.add_argument('--remove-legacy-aggregates', action='store_true',
                         help='also empty the placement-only pool aggregates '
                         'of earlier releases')
@@ -72,39 +69,19 @@ def add_parser(subparsers):
 
 
 def run(args, out):
-    # Nova is imported only once [ip_pools] is known to be usable.
-    from oslo_config import cfg
-
     from openstack_ext.nova import conf as pool_conf
-    from openstack_ext.nova import pools
 
     rep = report.Report(out)
-    files = args.config_files or [DEFAULT_CONFIG]
-    conf = cfg.ConfigOpts()
-    pool_conf.register_opts(conf)
-    try:
-        conf(['--config-file=%s' % path for path in files], project='nova',
-             default_config_files=[])
-        settings = pools.load_settings(conf)
-    except (cfg.Error, pools.PoolConfigError) as error:
-        rep.error('%s; nothing was changed' % error)
+    # The message queue too: schedulers hear of aggregate changes as from
+    # Nova's aggregate API.
+    settings, ctxt = nova_cloud.load(args, rep, init_rpc=True)
+    if settings is None:
         return report.USAGE
     if settings.host_selection != pool_conf.HOSTNAME_PREFIX:
         rep.line('[ip_pools] host_selection = %s: the operator keeps the '
                  'pool aggregates; nothing to do' % settings.host_selection)
         return rep.verdict('nothing to do')
-
-    from nova import config
-    from nova import context as nova_context
-    from nova import objects
-
-    # The message queue: schedulers hear of aggregate changes as from
-    # Nova's aggregate API.
-    config.parse_args(['openstack-ext'] + ['--config-file=%s' % path
-                                           for path in files])
-    objects.register_all()
-    sync_all(nova_context.get_admin_context(), settings, rep,
-             args.remove_legacy_aggregates)
+    sync_all(ctxt, settings, rep, args.remove_legacy_aggregates)
     return rep.verdict('every host is in the aggregate of its pool')
 
 

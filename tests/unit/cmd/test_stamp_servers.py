@@ -41,7 +41,7 @@ class StampServersConfigTest(base.CommandTestCase):
                 self.write('nova.conf', CONF))
         self.assertEqual(report.USAGE, status)
         self.assertIn('[ip_pools] stamp_secret = (unset)', output)
-        self.assertIn('nothing was changed', output)
+        self.assertIn('nothing was read or changed', output)
         parse_args.assert_not_called()
 
     def test_refuses_a_bad_ip_pools_and_never_echoes_a_secret(self):
