@@ -206,11 +206,13 @@ class Judgment(object):
         :returns: its :class:`Refusal`, or ``None``.
         """
         if self.pending:
-            self.pending = False
             if req is None:
                 req = swob.Request(dict(self.env, PATH_INFO=self.path,
                                         REQUEST_METHOD=self.method))
             self.refused = self.judge.judge(req, self.target, self.client)
+            # Only once judged: a judgment that raised is still pending,
+            # and the next question raises again rather than admit.
+            self.pending = False
         return self.refused
 
     def answer(self, app, req, start_response, write_report=None):

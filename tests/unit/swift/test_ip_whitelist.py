@@ -488,6 +488,28 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
         self.assertEqual(['denied'], self.counted)
         self.assertEqual([], self.app.reached)
 
+    def test_a_judgment_that_raises_admits_nothing(self):
+        # Whatever goes wrong while judging a read at the proxy's
+        # question, the read is not admitted afterwards.
+        def asking_twice(env, start_response):
+            env['swift.infocache'] = self.cache
+            for _ in range(2):
+                try:
+                    denial = env['swift.authorize'](swob.Request(env))
+                except RuntimeError:
+                    continue  # as a middleware that carries on would
+                if denial is None:
+                    start_response('200 OK', [])
+                    return [b'object bytes']
+            start_response('500 Internal Error', [])
+            return [b'']
+        mw = self.make({'always_allow': ALWAYS}, asking_twice)
+
+        def broken(*_args):
+            raise RuntimeError('the rules could not be judged')
+        mw.judge.judge = broken
+        self.assertRaises(RuntimeError, self.call, OBJECT, IN_BOTH, mw=mw)
+
     def test_refusal_decorated_by_the_proxy_goes_out_fresh(self):
         # As the proxy's CORS handling does to the answer of the
         # controller that swift.authorize refused.
