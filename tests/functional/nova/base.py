@@ -259,10 +259,11 @@ class PoolTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         created = api.post_server(body)
         return self._wait_for_state_change(created, expected_state)
 
-    def boot_settled(self, api):
+    def boot_settled(self, api, flavor=None):
         """Create a server through *api*; return it once ACTIVE or ERROR."""
         created = api.post_server({'server': self._build_server(
-            image_uuid=self.image, flavor_id=self.flavor, networks='none')})
+            image_uuid=self.image, flavor_id=flavor or self.flavor,
+            networks='none')})
         for _ in range(100):
             server = self.api.get_server(created['id'])
             if server['status'] in ('ACTIVE', 'ERROR'):

@@ -18,7 +18,6 @@ exactly the number of such boots that then succeed, the next one failing.
 """
 
 import io
-import time
 
 from nova import context as nova_context
 from nova.scheduler.client import report as placement_report
@@ -105,10 +104,10 @@ class PoolUsageTest(base.PoolTestCase):
         self.assertGreater(self.pool(usages, 'ops').room['pool.large'], 0)
         doc_client = self.client_from(DOC)
         for index in range(room):
-            server = self.boot_settled_flavor(doc_client, flavor)
+            server = self.boot_settled(doc_client, flavor)
             self.assertEqual('ACTIVE', server['status'], index)
             self.assertInPool(server, 'doc', 'usage_room_%d' % index)
-        self.assertEqual('ERROR', self.boot_settled_flavor(
+        self.assertEqual('ERROR', self.boot_settled(
             doc_client, flavor)['status'])
         usages, warnings = self.measure(flavor)
         self.assertEqual(0, self.pool(usages, 'doc').room['pool.large'])
@@ -119,16 +118,6 @@ class PoolUsageTest(base.PoolTestCase):
         self.assertIn('ERROR: IP pool doc has room for 0 x pool.large, fewer '
                       'than --min-free 1', out.getvalue())
         self.assertNotIn('IP pool ops has room', out.getvalue())
-
-    def boot_settled_flavor(self, api, flavor):
-        created = api.post_server({'server': self._build_server(
-            image_uuid=self.image, flavor_id=flavor, networks='none')})
-        for _ in range(100):
-            server = self.api.get_server(created['id'])
-            if server['status'] in ('ACTIVE', 'ERROR'):
-                return server
-            time.sleep(0.1)
-        self.fail('server %s is still %s' % (created['id'], server['status']))
 
 
 class AggregatePoolUsageTest(PoolUsageTest):
