@@ -376,7 +376,7 @@ class IPWhitelistMiddleware(object):
             authorize = env.get('swift.authorize')
         judgment = judge.Judgment(self.judge, self.owner, client, env,
                                   target, authorize)
-        if judge.judged_at_question(req, target, client, self.judge):
+        if judge.judged_at_question(req, target, self.judge):
             judgment.pending = True
         else:
             refusal = self.judge.judge(req, target, client)

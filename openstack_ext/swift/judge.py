@@ -70,7 +70,7 @@ def valid_path(req):
         return False
 
 
-def judged_at_question(req, target, client, judge):
+def judged_at_question(req, target, judge):
     """Whether *req* is an object read judged at the proxy's question.
 
     To choose the storage policy, the proxy reads the container's info
@@ -82,10 +82,11 @@ def judged_at_question(req, target, client, judge):
     paths that are not plain ASCII) is judged ahead of the app: the
     middleware to its right act on them before the proxy asks.
     """
+    env = req.environ
+    path = env.get('PATH_INFO', '')
     return (target is not None and target.obj is not None and
-            req.method in ('GET', 'HEAD') and not judge.misplaced and
-            req.path_info.isascii() and '\x00' not in req.path_info and
-            not decision.always_allowed(client, judge.options))
+            env.get('REQUEST_METHOD') in ('GET', 'HEAD') and
+            not judge.misplaced and path.isascii() and '\x00' not in path)
 
 
 class Judge(object):

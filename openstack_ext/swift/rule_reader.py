@@ -77,7 +77,7 @@ def check_swift():
                          'of openstack-ext does not support it')
 
 
-def in_request(env, account, container=None):
+def in_request(env, holder):
     """The info of an account or container if the request holds it.
 
     The one place that reads Swift's private per-request info cache
@@ -86,10 +86,9 @@ def in_request(env, account, container=None):
     and ``get_*_info`` would deep-copy it on every call, the largest cost
     of a decision. Only to read.
 
-    :param account: and *container*: WSGI strings.
+    :param holder: its :func:`holder_key`.
     """
-    return env.get('swift.infocache', {}).get(holder_key(account,
-                                                         container))
+    return env.get('swift.infocache', {}).get(holder)
 
 
 def info(env, app, version, account, container=None):
@@ -98,7 +97,7 @@ def info(env, app, version, account, container=None):
     :func:`in_request`, or else ``get_*_info``'s (memcache, then the
     backends), which fills the request's info cache.
     """
-    found = in_request(env, account, container)
+    found = in_request(env, holder_key(account, container))
     if found is not None:
         return found
     if container:
@@ -211,7 +210,8 @@ class RuleReader(object):
 
     def _rules(self, env, version, account, container, for_object):
         """The compiled rules of a holder; ``None`` when it is gone."""
-        in_hand = in_request(env, account, container)
+        holder = holder_key(account, container)
+        in_hand = in_request(env, holder)
 
         def read_values():
             found = in_hand
@@ -219,7 +219,7 @@ class RuleReader(object):
                 found = info(env, self.app, version, account, container)
             status = found['status']
             if 200 <= status <= 299:
-                stored = rules.stored(found)
+                stored = rules.stored(found, account=not container)
                 if self.replicas is not None and \
                         self.replicas.applies(stored.values):
                     # The rule values of every primary (not their modes
@@ -235,7 +235,6 @@ class RuleReader(object):
             raise RulesUnavailable('%s status %s' % (
                 'container' if container else 'account', status))
 
-        holder = holder_key(account, container)
         held = self.cache.rules(holder, read_values,
                                 in_hand=in_hand is not None)
         if held is not None and held.bad:

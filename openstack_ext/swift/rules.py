@@ -48,9 +48,14 @@ Stored = collections.namedtuple('Stored', 'values mode operator')
 Stored.__new__.__defaults__ = (None,)
 
 
-def stored(info):
-    """The :data:`Stored` rules and mode of an account/container info."""
-    return Stored(rule_values(info), stored_mode(info), operator_stored(info))
+def stored(info, account=False):
+    """The :data:`Stored` rules and mode of an account/container info.
+
+    :param account: *info* is an account's, which may hold the operator's
+        level (a container's never does: it is not read).
+    """
+    return Stored(rule_values(info), stored_mode(info),
+                  operator_stored(info) if account else None)
 
 
 def operator_stored(info):
@@ -62,8 +67,7 @@ def operator_stored(info):
     stored (the proxy's ``operator_mode`` applies).
     """
     sysmeta = info.get('sysmeta', {})
-    values = tuple(v for k, v in sysmeta.items()
-                   if v and k.startswith(OPERATOR_PREFIX))
+    values = tuple(_values(sysmeta, OPERATOR_PREFIX))
     mode = sysmeta.get(OPERATOR_MODE_NAME) or None
     if not values and mode is None:
         return None

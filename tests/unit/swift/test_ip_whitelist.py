@@ -71,7 +71,7 @@ class FakeProxy(object):
             if denial is not None:
                 return denial(env, start_response)
         self.reached.append(swob.Request(env))
-        if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE:
+        if env.get('swift.source') == rule_reader.SWIFT_SOURCE:
             # The filter's own look at an account: how many containers.
             start_response(self.account_status, [
                 ('X-Account-Container-Count', self.container_count)])
@@ -433,18 +433,13 @@ class TestObjectReadsJudgedAtAuthorize(MiddlewareTestCase):
                 swift_object_path(path)
             req = swob.Request(env)
             self.assertEqual(expected, judge.judged_at_question(
-                req, rule_reader.target(path), ip(IN_BOTH), self.mw.judge),
-                path)
+                req, rule_reader.target(path), self.mw.judge), path)
             accepted.append(expected)
         self.assertIn(True, accepted)  # both kinds were tried
         self.assertIn(False, accepted)
         self.assertFalse(judge.judged_at_question(
             swob.Request.blank('/v1/a/c/o', method='PUT'),
-            rule_reader.target('/v1/a/c/o'), ip(IN_BOTH), self.mw.judge))
-        # Nor for the always-allowed, whose reads are not judged at all.
-        self.assertFalse(judge.judged_at_question(
-            swob.Request.blank('/v1/a/c/o'), rule_reader.target('/v1/a/c/o'),
-            ip(ALWAYS), self.mw.judge))
+            rule_reader.target('/v1/a/c/o'), self.mw.judge))
 
     def test_judged_with_the_info_the_proxy_read(self):
         for method in ('GET', 'HEAD'):
@@ -768,7 +763,7 @@ class TestRulesCacheTime(MiddlewareTestCase):
 
         def backend(env, start_response):
             headers = []
-            if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE and \
+            if env.get('swift.source') == rule_reader.SWIFT_SOURCE and \
                     env['PATH_INFO'] == CONTAINER and stored['rule']:
                 headers.append(('X-Container-Sysmeta-Ip-Whitelist-Allow-X',
                                 stored['rule']))
