@@ -130,6 +130,8 @@ tempurl, formpost, staticweb, public-read ACLs and s3api cannot skip it.
 A write to a container whose old versions go to another container
 (``X-Versions-Location``, ``X-History-Location``), and setting such a
 location, also needs the client to be admitted by that container.
+An SLO manifest's asynchronous delete (``async=yes``) is done as SLO's
+synchronous one, so that each segment's delete is judged.
 
 --------------
 Client address
@@ -374,6 +376,8 @@ class IPWhitelistMiddleware(object):
         else:
             client = self.client_address(env)
             authorize = env.get('swift.authorize')
+        if target is not None and target.obj:
+            judge.without_async_delete(req)
         judgment = judge.Judgment(self.judge, self.owner, client, env,
                                   target, authorize)
         if judge.judged_at_question(req, target, self.judge):

@@ -23,6 +23,10 @@ import hmac
 import json
 import time
 
+from swift.common import utils
+from swift.obj import expirer
+
+from openstack_ext.cmd import rules as rules_cmd
 from tests.functional.swift import base
 from tests.functional.swift import cluster as c
 
@@ -91,6 +95,47 @@ class TestNoWayAround(base.ClusterTestCase):
                               user=None)
         self.assertNoLeak(bad, *segs)
         self.assertAllowed(good, b''.join(segs))
+
+    def test_slo_async_delete_is_judged_per_segment(self):
+        # SLO checks an async delete's segments by asking swift.authorize
+        # about the manifest's own request, then queues them for the
+        # expirer with pre-authorised requests: the filter makes it a
+        # synchronous delete, each segment judged by its own container.
+        segs = [self.put_secret(self.p, 's%d' % i) for i in (1, 2)]
+        manifest = json.dumps([{'path': '/%s/s%d' % (self.p_name, i)}
+                               for i in (1, 2)])
+        self.admin('PUT', self.u + '/slo?multipart-manifest=put',
+                   body=manifest)
+        query = '?multipart-manifest=delete&async=yes'
+        self.req('DELETE', self.u + '/slo' + query, user=c.OWNER)
+        self.assertEqual([], self._queued_for_expirer('slo'))
+        for i, seg in enumerate(segs, 1):
+            self.assertAllowed(self.req('GET', self.p + '/s%d' % i,
+                                        source=LISTED, user=c.OWNER), seg)
+        # Positive control: from the listed address the delete goes on.
+        self.admin('PUT', self.u + '/slo?multipart-manifest=put',
+                   body=manifest)
+        good = self.req('DELETE', self.u + '/slo' + query, source=LISTED,
+                        user=c.OWNER)
+        self.assertEqual(2, good.status // 100, good)
+        for i in (1, 2):
+            self.assertEqual(404, self.req('GET', self.p + '/s%d' % i,
+                                           source=LISTED,
+                                           user=c.OWNER).status)
+        self.assertEqual(404, self.req('GET', self.u + '/slo',
+                                       source=LISTED, user=c.OWNER).status)
+
+    def _queued_for_expirer(self, obj):
+        """What the expirer's task container for ``u/obj`` lists now."""
+        client = rules_cmd.internal_client(
+            self.cluster.internal_client_conf(), 'test')
+        config = expirer.ExpirerConfig({}, logger=utils.get_logger({}))
+        queued = []
+        for when in {int(time.time()), int(time.time()) - 60}:
+            account, task = config.get_expirer_account_and_container(
+                when, c.ACCOUNT, self.u_name, obj)
+            queued += [o['name'] for o in client.iter_objects(account, task)]
+        return queued
 
     def test_slo_denied_after_the_first_segment(self):
         # Larger than eventlet's 4 KiB write buffer, so the 200 and the

@@ -224,6 +224,27 @@ class TestJudging(MiddlewareTestCase):
             self.assertEqual(status, resp.status_int, client)
 
 
+class TestWithoutAsyncDelete(testtools.TestCase):
+
+    def query_after(self, method, query):
+        req = swob.Request.blank('/v1/a/c/o?' + query,
+                                 environ={'REQUEST_METHOD': method})
+        judge.without_async_delete(req)
+        return req.query_string
+
+    def test_async_goes_from_deletes_only(self):
+        for query in ('multipart-manifest=delete&async=yes',
+                      'async=on&multipart-manifest=delete&async=',
+                      'multipart-manifest=delete&async'):
+            self.assertEqual('multipart-manifest=delete',
+                             self.query_after('DELETE', query), query)
+        # Positive controls: what is not an async delete stays as it is.
+        for method, query in (('DELETE', 'multipart-manifest=delete'),
+                              ('GET', 'multipart-manifest=get&async=yes'),
+                              ('DELETE', 'asynchronous=yes')):
+            self.assertEqual(query, self.query_after(method, query))
+
+
 class TestForwardedBy(MiddlewareTestCase):
     """Who the client is when a request carries ``X-Forwarded-For``."""
 
