@@ -244,23 +244,26 @@ def forwarded_client(peer, forwarded_for, trusted_proxies):
 
     The header is walked right to left, and only while the hop that wrote
     each entry is trusted: anything left of the first untrusted address was
-    written by the client and is ignored. ``None`` means an address that
-    would have to be believed does not parse: the caller must deny.
+    written by the client and is ignored. ``None`` means the client is
+    unknown, and the caller must treat it so: an address that would have
+    to be believed does not parse, or every address is a trusted proxy's
+    (one that forwards without saying for whom, or a chain of them), which
+    would make each client it serves look like the proxy itself.
     """
     try:
         address = parse_address(peer)
     except ValueError:
         return None
-    if not forwarded_for or address not in trusted_proxies:
+    if address not in trusted_proxies:
         return address
-    for hop in reversed(forwarded_for.split(',')):
+    for hop in reversed(forwarded_for.split(',') if forwarded_for else ()):
         try:
             address = parse_address(hop)
         except ValueError:
             return None
         if address not in trusted_proxies:
             return address
-    return address
+    return None
 
 
 def chain_client(chain, trusted_hops):

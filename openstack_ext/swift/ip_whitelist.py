@@ -139,11 +139,13 @@ Client address
 
 The client is ``REMOTE_ADDR``. ``X-Forwarded-For`` is believed only when
 the direct peer is in ``trusted_proxies``, walking the header right to left
-while the hops are trusted. A request that an ``always_allow`` address
-forwards (it carries ``X-Forwarded-For``) without being in
-``trusted_proxies`` gets what an unknown client gets, and the proxy logs a
-warning once: a TLS terminator on the proxy host would otherwise make
-every client look like the always-allowed ``127.0.0.1``. IPv4-mapped
+while the hops are trusted. An unknown client (which passes only where no
+level has rules) is what a trusted proxy is when every hop is trusted (it
+sends no ``X-Forwarded-For``, say), and what an ``always_allow`` address
+is when it forwards (it sends the header) without being in
+``trusted_proxies``; the latter is logged once. Either would otherwise make
+every client look like the proxy: the always-allowed ``127.0.0.1`` for a
+TLS terminator on the proxy host. IPv4-mapped
 IPv6 (``::ffff:192.0.2.1``, what a proxy bound to ``::`` sees) and
 ``%scope`` are normalised. An address that does not parse is denied.
 

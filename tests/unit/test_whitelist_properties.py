@@ -96,17 +96,19 @@ def model_client(peer, forwarded_for, trusted, always_allow=()):
     address = model_address(peer)
     if address is None:
         return None
-    if not forwarded_for or not any(address in n for n in trusted):
+    if not any(address in n for n in trusted):
         if forwarded_for and any(address in n for n in always_allow):
             return None  # an always-allowed peer forwarding, untrusted
         return address
+    if not forwarded_for:
+        return None  # a trusted proxy that does not say for whom
     for hop in reversed(forwarded_for.split(',')):
         address = model_address(hop)
         if address is None:
             return None
         if not any(address in n for n in trusted):
             return address
-    return address
+    return None  # every hop a trusted proxy: for whom, unknown
 
 
 Example = collections.namedtuple('Example', [

@@ -29,6 +29,9 @@ class TestRules(base.ClusterTestCase):
         'v6': c.ProxySpec(bind_ip='::',
                           whitelist={'always_allow': '203.0.113.1'}),
         'lb': c.ProxySpec(whitelist={'trusted_proxies': TRUSTED}),
+        # A TLS terminator on the proxy host, listed: always_allow = auto
+        # covers its address too.
+        'local_lb': c.ProxySpec(whitelist={'trusted_proxies': ADMIN}),
     }
 
     def _check(self, path, allowed, denied, proxy='main', secret=None):
@@ -148,6 +151,27 @@ class TestRules(base.ClusterTestCase):
         # The balancer is not a client: without the header it is denied.
         self.assertIPDenied(self.req('GET', obj, source=TRUSTED,
                                      user=c.OWNER, proxy='lb'))
+
+    def test_trusted_proxy_that_does_not_say_for_whom(self):
+        obj, secret = self._protected(dev=LISTED)
+        _name, open_path = self.new_container()
+        self.admin('PUT', open_path + '/o', body=b'open')
+
+        def get(path, headers=None):
+            return self.req('GET', path, headers, source=ADMIN,
+                            user=c.OWNER, proxy='local_lb')
+        # Every hop trusted (no header, an empty one, or only trusted
+        # addresses): an unknown client, though the proxy's address is
+        # always allowed.
+        for headers in (None, {'X-Forwarded-For': ''},
+                        {'X-Forwarded-For': ADMIN}):
+            resp = get(obj, headers)
+            self.assertIPDenied(resp)
+            self.assertNoLeak(resp, secret)
+            self.assertEqual(200, get(open_path + '/o', headers).status)
+        # Positive controls: the client it names is judged.
+        self.assertAllowed(get(obj, {'X-Forwarded-For': LISTED}), secret)
+        self.assertIPDenied(get(obj, {'X-Forwarded-For': OTHER}))
 
     def test_forwarding_from_an_always_allowed_address(self):
         # A TLS terminator on the proxy host, not in trusted_proxies.
