@@ -118,7 +118,7 @@ def admitting_values(count, seed):
 
 
 def rule_headers(values, kind='container'):
-    return {'x-%s-sysmeta-%sr%d' % (kind, ip_whitelist.SYSMETA_PREFIX, i): v
+    return {'x-%s-sysmeta-%sr%d' % (kind, rules.SYSMETA_PREFIX, i): v
             for i, v in enumerate(values)}
 
 

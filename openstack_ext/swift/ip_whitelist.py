@@ -105,15 +105,12 @@ none           ``C``            ``C``            passes
 ``A``          ``C``            ``A`` only       ``403``
 =============  ===============  ===============  ========================
 
-Changing the rules goes through the perimeter too. A rule write or
-removal, and the ``DELETE`` of an account or container that holds rules
-(which removes them), must pass the rules in force and be made by the
-owner: anybody else gets ``403``, however the auth middleware would
-otherwise let them write or delete. The ``DELETE`` of an account that
-still holds containers (a reseller admin's, with
-``allow_account_management``) would hand their rules and data to the
-account reaper, and the request names none of them: it is accepted only
-from an ``always_allow`` address.
+Changing the rules goes through the perimeter too: a rule write or
+removal, and the ``DELETE`` of a holder with rules, must pass the rules in
+force (and come from the owner, see `Rules`_). The ``DELETE``
+of an account that still holds containers (a reseller admin's, with
+``allow_account_management``), which hands them to the account reaper,
+is accepted only from an ``always_allow`` address.
 
 Requests that name no account (``/info``, auth, healthcheck) pass
 untouched. When the rules cannot be read (account or container servers
@@ -125,13 +122,12 @@ itself (an object ``GET`` or ``HEAD`` where the proxy first asks
 its answer leaves) and, by wrapping ``swift.authorize``, on every
 subrequest made for it (SLO and DLO segments, COPY and ``X-Copy-From``
 sources, versioned writes, symlink targets), judged by the original
-client's address.
-tempurl, formpost, staticweb, public-read ACLs and s3api cannot skip it.
-A write to a container whose old versions go to another container
-(``X-Versions-Location``, ``X-History-Location``), and setting such a
-location, also needs the client to be admitted by that container.
-An SLO manifest's asynchronous delete (``async=yes``) is done as SLO's
-synchronous one, so that each segment's delete is judged.
+client's address. tempurl, formpost, staticweb, public-read ACLs and
+s3api cannot skip it. A write to a container whose old versions go to
+another container (``X-Versions-Location``, ``X-History-Location``), and
+setting such a location, also needs the client to be admitted by that
+container. An SLO manifest's asynchronous delete (``async=yes``) is done
+as SLO's synchronous one, so that each segment's delete is judged.
 
 --------------
 Client address
@@ -178,37 +174,27 @@ max_rules          1000      Networks the rules of one account, or of one
 operator_rules     (none)    Operator's level per reseller prefix:
                              ``SERVICE_=10.0.0.0/8; AUTH_=...``.
 operator_mode      enforce   Its mode, where the account stores none.
-rules_cache_time   0         Seconds each proxy process keeps the compiled
-                             rules of an account or container it has read,
-                             looking up no info for them meanwhile, but
-                             for requests that hold it already (object
-                             reads judged at the proxy's question do). A
-                             change made through this process applies
-                             here at once, through others up to that much
-                             later (see `Changes`_).
-replica_reads      true      Where rules come from (see `Replicas`_).
+rules_cache_time   0         Seconds each proxy process keeps the rules it
+                             read, looking up no info meanwhile (see
+                             `Changes and replicas`_).
+replica_reads      true      Where rules come from (see
+                             `Changes and replicas`_).
                              ``true``: for an account or container whose
                              info shows rules, from every primary replica.
                              ``all``: for every account and container.
                              ``false``: the proxy's info as it comes.
 ================== ========= ==============================================
 
-A bad address or network in ``always_allow``, ``trusted_proxies`` or
-``operator_rules``, a ``mode`` or ``operator_mode`` other than
-``enforce`` or ``audit``, a ``max_rules`` that is not a whole number of
-at least 1, a ``rules_cache_time`` that is not a number of seconds (0 or
-more), or a ``replica_reads`` other than ``true``, ``all`` or ``false``
-stops the proxy at start with the option and the value named.
+A bad value of any of these options (an address or network that does
+not parse, a mode or number out of range) stops the proxy at start,
+naming the option and the value.
 
-The filter goes after the auth middleware (and after tempurl and s3api,
-which sit before auth): auth sets ``swift.authorize``, which the filter
-wraps. The middleware that make subrequests go after it, or they lose the
-client's address and their requests to containers with rules are refused.
-Both lists, and why, are in :mod:`openstack_ext.swift.pipeline`: this
-filter's start-up check, ``openstack-ext check-proxy-pipeline`` (which
-prints the corrected line) and the DevStack plugin all take them from
-there. A placement that would let requests skip the filter stops the proxy
-at start::
+The filter goes after auth (whose ``swift.authorize`` it wraps) and
+before the middleware that make subrequests, which would otherwise lose
+the client's address. Both lists, and why, are in
+:mod:`openstack_ext.swift.pipeline`, which the start-up check,
+``openstack-ext check-proxy-pipeline`` and the DevStack plugin share. A
+placement that would let requests skip the filter stops the proxy::
 
     [pipeline:main]
     pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
@@ -220,13 +206,7 @@ at start::
     [filter:ip_whitelist]
     use = egg:openstack_ext#ip_whitelist
     deny_message = You shall not pass!
-    # always_allow = auto
     # trusted_proxies = 192.0.2.10
-    # deny_without_rules = false
-    # mode = enforce
-    # max_rules = 1000
-    # rules_cache_time = 0
-    # replica_reads = true
 
 -----
 Modes
@@ -238,39 +218,23 @@ rules would refuse goes through, logged once at warning level ("would be
 denied") and counted as ``ip_whitelist.audited``; unreadable rules still
 answer ``503``. How to roll a rule out with it is in the Rollout page.
 
--------
-Changes
--------
+---------------------
+Changes and replicas
+---------------------
 
-A rule write or removal, and the ``DELETE`` or ``PUT`` of an account or
-container, through any proxy with this filter, applies at once on every
-proxy that shares its memcache (``replica_reads``, the default): the
-write drops the filter's own entry for that account or container there,
-and the rules are read again from every primary. Where
-``replica_reads = false``, other proxies may use the old rules until
-their cached info expires: ``recheck_container_existence`` /
-``recheck_account_existence`` seconds (60 by default) in
-``[app:proxy-server]``. Where ``rules_cache_time`` is set, each proxy
-process may use rules it has read up to that much longer for requests
-whose infos it does not already hold: leave it at ``0`` where a rule that
-is removed (an address no longer trusted) must stop working everywhere at
-once.
-
---------
-Replicas
---------
-
-With ``replica_reads`` on, the rules of an account or container whose
-info shows rules are read from each of its primaries, and a client
-passes a level only when every answering primary's rules list it: an
-address removed is refused by every proxy from the moment the write is
-answered, even when a primary missed the write; a widening a primary
-missed applies once it has it; fewer answers than a quorum give
-``503``. A rule write answers ``X-Ip-Whitelist-Replicas: stored/primaries``
-(and ``X-Ip-Whitelist-Warning`` when not all). What this means, what
-replication still delays, and the emergency procedure (remove, then
-``openstack-ext rules verify``) are in the Replicas page of the
-documentation.
+A rule change through any proxy with this filter applies at once on every
+proxy that shares its memcache. With ``replica_reads`` (the default) the
+rules of a holder whose info shows rules are read from each of its
+primaries, and a level admits a client only when every answering
+primary's rules list it: an address removed is refused from the moment
+the write is answered, even where a primary missed the write; fewer
+answers than a quorum give ``503``. A rule write answers
+``X-Ip-Whitelist-Replicas: stored/primaries`` (and
+``X-Ip-Whitelist-Warning`` when not all). With ``replica_reads = false``,
+other proxies may use old rules for ``recheck_container_existence`` /
+``recheck_account_existence`` seconds; with ``rules_cache_time``, each
+process up to that much longer. The Replicas page of the documentation
+has the details and the emergency procedure.
 
 --------
 Refusals
@@ -309,10 +273,6 @@ from openstack_ext.swift import rule_cache
 from openstack_ext.swift import rule_headers
 from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
-
-RULE_PREFIX = rules.RULE_PREFIX
-SYSMETA_PREFIX = rules.SYSMETA_PREFIX
-SWIFT_SOURCE = rule_reader.SWIFT_SOURCE
 
 
 class IPWhitelistMiddleware(object):
@@ -428,7 +388,7 @@ def filter_factory(global_conf, **local_conf):
     conf.update(local_conf)
     register_swift_info(
         'ip_whitelist',
-        rule_prefix=RULE_PREFIX,
+        rule_prefix=rules.RULE_PREFIX,
         account_rules=True,
         account_perimeter=True,
         deny_without_rules=utils.config_true_value(

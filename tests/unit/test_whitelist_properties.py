@@ -56,6 +56,8 @@ from swift.proxy.controllers import base as proxy_base
 import testtools
 
 from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import rule_reader
+from openstack_ext.swift import rules as rule_storage
 
 ACCOUNT = 'AUTH_a'
 CONTAINER, OTHER = 'c', 'c2'
@@ -430,9 +432,9 @@ def _rule_headers(kind, rules):
     headers = {}
     for r in rules:
         if r.sysmeta:
-            prefix = 'x-%s-sysmeta-%s' % (kind, ip_whitelist.SYSMETA_PREFIX)
+            prefix = 'x-%s-sysmeta-%s' % (kind, rule_storage.SYSMETA_PREFIX)
         else:
-            prefix = 'x-%s-meta-%s' % (kind, ip_whitelist.RULE_PREFIX)
+            prefix = 'x-%s-meta-%s' % (kind, rule_storage.RULE_PREFIX)
         key = prefix + r.name
         headers[key] = swob.str_to_wsgi(r.text)
     return headers
@@ -481,7 +483,7 @@ class _Recorder(object):
         self.sub_status = None
 
     def __call__(self, env, start_response):
-        if env.get('swift.source') == ip_whitelist.SWIFT_SOURCE:
+        if env.get('swift.source') == rule_reader.SWIFT_SOURCE:
             # The filter's own look at the account: its containers.
             start_response('%d Fake' % self.account_status, [
                 ('X-Account-Container-Count', str(self.container_count))])
