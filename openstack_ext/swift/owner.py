@@ -222,7 +222,7 @@ class OwnerGate(object):
         return _answer(swob.HTTPConflict, req, (
             'This change would leave your own address %s outside the %s '
             'rules: send %s: yes to make it anyway' % (
-                client, refused_by, CONFIRM_LOCKOUT)))
+                trail.client_text(client), refused_by, CONFIRM_LOCKOUT)))
 
     def _info(self, req, target, kind):
         return rule_reader.info(req.environ, self.app, target.version,

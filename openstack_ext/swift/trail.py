@@ -82,6 +82,13 @@ def describe(change):
     return '; '.join(parts) or 'no change'
 
 
+def client_text(client):
+    """How the trail and the owner's answers name a client address."""
+    if client is None:
+        return '(unknown: a trusted proxy named no client)'
+    return str(client)
+
+
 def _holder(change):
     return 'Account=%s Container=%s' % (change.account, change.container)
 
@@ -89,8 +96,8 @@ def _holder(change):
 def log_done(logger, change, status):
     """Log a change whose answer started with *status*."""
     logger.info('ip_whitelist: rule change by %s from %s on %s (%s): %s',
-                change.requester, change.client, _holder(change),
-                status.split(' ', 1)[0], describe(change))
+                change.requester, client_text(change.client),
+                _holder(change), status.split(' ', 1)[0], describe(change))
     logger.increment('rule_changes')
 
 
@@ -98,5 +105,6 @@ def log_refused(logger, change, why):
     """Log a change that was refused, and why."""
     logger.info('ip_whitelist: refused rule change by %s from %s on %s: '
                 '%s (it would have made: %s)', change.requester,
-                change.client, _holder(change), why, describe(change))
+                client_text(change.client), _holder(change), why,
+                describe(change))
     logger.increment('rule_changes_refused')

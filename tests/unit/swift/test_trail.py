@@ -12,6 +12,8 @@
 
 """The change trail's lines, one example per branch."""
 
+import ipaddress
+
 import testtools
 
 from openstack_ext.swift import trail
@@ -59,3 +61,8 @@ class TestTrail(testtools.TestCase):
         self.assertEqual('test:tester', trail.requester({
             'REMOTE_USER': 'test,test:tester,AUTH_test'}))
         self.assertEqual('an anonymous client', trail.requester({}))
+
+    def test_client(self):
+        self.assertEqual('192.0.2.7', trail.client_text(
+            ipaddress.ip_address('192.0.2.7')))
+        self.assertIn('unknown', trail.client_text(None))
