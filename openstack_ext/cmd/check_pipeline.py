@@ -47,6 +47,7 @@ swift_proxy_server_conf_overrides) or an openstack-helm swift values file
     filter_factory);
 %s
 %s
+%s
   * after cache (WARNING: otherwise every request reads the rules from the
     backend servers);
   * its options parse (ERROR: the proxy refuses to start) and are known.
@@ -57,6 +58,10 @@ for a tool's file the YAML to put in it.""" % (
     textwrap.fill('after %s (ERROR: otherwise the whitelist can be bypassed; '
                   'the proxy refuses to start);'
                   % ', '.join(pipeline.MUST_PRECEDE), 76,
+                  initial_indent='  * ', subsequent_indent='    '),
+    textwrap.fill('before %s (ERROR: otherwise the whitelist can be '
+                  'bypassed; the proxy refuses to start);'
+                  % ', '.join(pipeline.MUST_FOLLOW), 76,
                   initial_indent='  * ', subsequent_indent='    '),
     textwrap.fill('before %s (WARNING: otherwise their requests to protected '
                   'containers fail);' % ', '.join(pipeline.SHOULD_FOLLOW), 76,

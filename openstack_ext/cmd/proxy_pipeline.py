@@ -249,7 +249,8 @@ def propose(written, our_token):
         while cut < len(rest) and rest[cut].kind in (
                 'catch_errors', 'gatekeeper', 'healthcheck', 'proxy_logging'):
             cut += 1
-    moved = [f for f in rest[:cut] if f.kind in pipeline.SHOULD_FOLLOW]
+    moved = [f for f in rest[:cut]
+             if f.kind in pipeline.MUST_FOLLOW + pipeline.SHOULD_FOLLOW]
     new = ([f for f in rest[:cut] if f not in moved] + [ours] + moved +
            rest[cut:])
     for name in ('copy', 'dlo', 'versioned_writes'):

@@ -35,11 +35,19 @@ import importlib.metadata
 #:   container.
 MUST_PRECEDE = ('s3api', 'tempurl', 'tempauth', 'keystoneauth')
 
+#: Right of ip_whitelist, or the whitelist can be skipped (an error): slo's
+#: asynchronous manifest delete (``async=yes``) asks ``swift.authorize``
+#: about the segments' container with the manifest's own request, then
+#: queues the segments for the expirer with pre-authorised requests. Right
+#: of ip_whitelist, it gets the synchronous delete, whose every segment
+#: delete the whitelist judges (``judge.without_async_delete``).
+MUST_FOLLOW = ('slo',)
+
 #: Right of ip_whitelist, or they lose the client address (a warning): they
 #: consume the client's request and make subrequests without
 #: ``REMOTE_ADDR``, which the whitelist then refuses wherever a rule applies
 #: (safe, but broken).
-SHOULD_FOLLOW = ('bulk', 'formpost', 'staticweb', 'copy', 'slo', 'dlo',
+SHOULD_FOLLOW = ('bulk', 'formpost', 'staticweb', 'copy', 'dlo',
                  'versioned_writes', 'symlink')
 
 # Always in a Swift proxy pipeline (the proxy inserts them when missing), so
@@ -120,6 +128,9 @@ def placement_problems(left, right):
     errors = ['%s must come before ip_whitelist in the pipeline, '
               'otherwise the whitelist can be bypassed' % name
               for name in MUST_PRECEDE if name in right]
+    errors += ['%s must come after ip_whitelist in the pipeline, '
+               'otherwise the whitelist can be bypassed' % name
+               for name in MUST_FOLLOW if name in left]
     warnings = ['%s should come after ip_whitelist in the pipeline, '
                 'otherwise its requests to containers with rules are '
                 'refused' % name

@@ -122,18 +122,24 @@ class CheckProxyPipelineTest(base.CommandTestCase):
                 'slo', 'slo ip_whitelist')),
             'WARNING: bulk should come after ip_whitelist',
             'WARNING: copy should come after ip_whitelist',
-            'WARNING: slo should come after ip_whitelist',
-            'FAILED: 5 warnings')
+            'ERROR: slo must come after ip_whitelist',
+            'FAILED: 1 error and 4 warnings')
         self.assertEqual(GOOD,
                          self.assertFixWorks(output))
 
     def test_allow_warnings(self):
         status, output = self.check(
-            GOOD.replace(' ip_whitelist', '').replace('slo', 'slo '
+            GOOD.replace(' ip_whitelist', '').replace('copy', 'copy '
                                                       'ip_whitelist'),
             '--allow-warnings')
         self.assertEqual(0, status, output)
-        self.assertIn('OK with 5 warnings (--allow-warnings)', output)
+        self.assertIn('OK with 4 warnings (--allow-warnings)', output)
+        # An error is never allowed: slo left of the filter.
+        status, output = self.check(
+            GOOD.replace(' ip_whitelist', '').replace('slo', 'slo '
+                                                      'ip_whitelist'),
+            '--allow-warnings')
+        self.assertEqual(1, status, output)
 
     def test_filters_the_proxy_inserts_left_of_the_filter(self):
         output = self.assertProblems(

@@ -98,6 +98,15 @@ class TestPlacementProblems(testtools.TestCase):
         self.assertEqual(len(pipeline.MUST_PRECEDE), len(errors))
         self.assertEqual([], warnings)
 
+    def test_slo_on_the_left_is_an_error(self):
+        # Its async delete would queue segments the rules refuse.
+        errors, warnings = pipeline.placement_problems(['slo'], [])
+        self.assertEqual(1, len(errors))
+        self.assertIn('slo must come after ip_whitelist', errors[0])
+        self.assertEqual([], warnings)
+        # Positive control: on the right, nothing to say.
+        self.assertEqual(([], []), pipeline.placement_problems([], ['slo']))
+
     def test_subrequest_makers_on_the_left_are_warnings(self):
         errors, warnings = pipeline.placement_problems(
             list(pipeline.SHOULD_FOLLOW), [])
@@ -110,8 +119,8 @@ class TestNames(testtools.TestCase):
 
     def test_every_name_of_the_rules_is_a_swift_entry_point(self):
         names = set(pipeline.swift_filter_names().values())
-        for name in (pipeline.MUST_PRECEDE + pipeline.SHOULD_FOLLOW +
-                     pipeline.ALWAYS_PRESENT):
+        for name in (pipeline.MUST_PRECEDE + pipeline.MUST_FOLLOW +
+                     pipeline.SHOULD_FOLLOW + pipeline.ALWAYS_PRESENT):
             self.assertIn(name, names)
 
     def test_instances_of_every_factory_are_named(self):
