@@ -19,6 +19,7 @@ seat); 127.0.0.2, 127.0.0.3... are outside clients.
 import itertools
 import os
 import shutil
+import time
 
 import testtools
 
@@ -85,6 +86,28 @@ class ClusterTestCase(testtools.TestCase):
         self.admin('PUT', '%s/%s' % (container_path, name), body=secret,
                    user=user)
         return secret
+
+    def queued_for_expirer(self, container_path, obj):
+        """What the expirer's task container for an object lists now.
+
+        :param container_path: ``/v1/<account>/<container>``.
+        """
+        from swift.common import utils
+        from swift.obj import expirer
+
+        from openstack_ext.cmd import rules as rules_cmd
+
+        account, container = container_path.split('/')[2:4]
+        client = rules_cmd.internal_client(
+            self.cluster.internal_client_conf(), 'test')
+        config = expirer.ExpirerConfig({}, logger=utils.get_logger({}))
+        queued = []
+        for when in {int(time.time()), int(time.time()) - 60}:
+            expirer_account, task = config.get_expirer_account_and_container(
+                when, account, container, obj)
+            queued += [o['name'] for o in client.iter_objects(
+                expirer_account, task)]
+        return queued
 
     # -- assertions ---------------------------------------------------------
 

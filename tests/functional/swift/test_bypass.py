@@ -23,10 +23,6 @@ import hmac
 import json
 import time
 
-from swift.common import utils
-from swift.obj import expirer
-
-from openstack_ext.cmd import rules as rules_cmd
 from tests.functional.swift import base
 from tests.functional.swift import cluster as c
 
@@ -108,7 +104,7 @@ class TestNoWayAround(base.ClusterTestCase):
                    body=manifest)
         query = '?multipart-manifest=delete&async=yes'
         self.req('DELETE', self.u + '/slo' + query, user=c.OWNER)
-        self.assertEqual([], self._queued_for_expirer('slo'))
+        self.assertEqual([], self.queued_for_expirer(self.u, 'slo'))
         for i, seg in enumerate(segs, 1):
             self.assertAllowed(self.req('GET', self.p + '/s%d' % i,
                                         source=LISTED, user=c.OWNER), seg)
@@ -124,18 +120,6 @@ class TestNoWayAround(base.ClusterTestCase):
                                            user=c.OWNER).status)
         self.assertEqual(404, self.req('GET', self.u + '/slo',
                                        source=LISTED, user=c.OWNER).status)
-
-    def _queued_for_expirer(self, obj):
-        """What the expirer's task container for ``u/obj`` lists now."""
-        client = rules_cmd.internal_client(
-            self.cluster.internal_client_conf(), 'test')
-        config = expirer.ExpirerConfig({}, logger=utils.get_logger({}))
-        queued = []
-        for when in {int(time.time()), int(time.time()) - 60}:
-            account, task = config.get_expirer_account_and_container(
-                when, c.ACCOUNT, self.u_name, obj)
-            queued += [o['name'] for o in client.iter_objects(account, task)]
-        return queued
 
     def test_slo_denied_after_the_first_segment(self):
         # Larger than eventlet's 4 KiB write buffer, so the 200 and the

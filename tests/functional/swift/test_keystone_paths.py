@@ -106,6 +106,30 @@ class TestKeystoneNoWayAround(k.KeystoneClusterTestCase):
             self.assertEqual(400, bad.status, bad)
             self.assertEqual(201, good.status, good)
 
+    def test_slo_async_delete(self):
+        segs = [self.put_secret(self.p, 's%d' % i) for i in (1, 2)]
+        manifest = json.dumps([{'path': '/%s/s%d' % (self.p_name, i)}
+                               for i in (1, 2)])
+        query = '?multipart-manifest=delete&async=yes'
+        for proxy in k.DELAYED:
+            name = 'slo-' + proxy
+            self.admin('PUT', self.u + '/%s?multipart-manifest=put' % name,
+                       body=manifest)
+            self.req('DELETE', self.u + '/' + name + query, None, None,
+                     OTHER, 'operator', proxy)
+            self.assertEqual([], self.queued_for_expirer(self.u, name))
+            for i, seg in enumerate(segs, 1):
+                self.assertAllowed(self.admin('GET', self.p + '/s%d' % i),
+                                   seg)
+        # Positive control: from the listed address the delete goes on.
+        self.admin('PUT', self.u + '/slo?multipart-manifest=put',
+                   body=manifest)
+        good = self.req('DELETE', self.u + '/slo' + query, None, None,
+                        LISTED, 'operator')
+        self.assertEqual(2, good.status // 100, good)
+        for i in (1, 2):
+            self.admin('GET', self.p + '/s%d' % i, expect=404)
+
     def test_symlinks(self):
         self.admin('PUT', self.u + '/link', {
             'X-Symlink-Target': self.p_name + '/o'}, body=b'')
