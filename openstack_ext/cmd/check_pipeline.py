@@ -60,8 +60,8 @@ for a tool's file the YAML to put in it.""" % (
                   % ', '.join(pipeline.MUST_PRECEDE), 76,
                   initial_indent='  * ', subsequent_indent='    '),
     textwrap.fill('before %s (ERROR: otherwise the whitelist can be '
-                  'bypassed; the proxy refuses to start);'
-                  % ', '.join(pipeline.MUST_FOLLOW), 76,
+                  'bypassed; the filter answers 503 to every request it '
+                  'judges);' % ', '.join(pipeline.MUST_FOLLOW), 76,
                   initial_indent='  * ', subsequent_indent='    '),
     textwrap.fill('before %s (WARNING: otherwise their requests to protected '
                   'containers fail);' % ', '.join(pipeline.SHOULD_FOLLOW), 76,

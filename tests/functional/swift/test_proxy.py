@@ -159,3 +159,28 @@ class TestBadConfig(base.ClusterTestCase):
             self.assertIn(b'misplaced', resp.body)
         self.assertIn('tempauth must come before ip_whitelist',
                       self.cluster.log_text('hidden'))
+
+    def test_slo_left_of_the_filter_is_refused(self):
+        # Its async delete would queue segments unjudged: an error, seen
+        # once the pipeline is loaded (the filter sees only its right at
+        # start, where slo may just be absent).
+        pipeline = c.PIPELINE.replace(' slo ', ' ').replace(
+            'tempauth ip_whitelist', 'tempauth slo ip_whitelist')
+        self.assertNotEqual(pipeline, c.PIPELINE)
+        self.cluster.start_proxy('slo_left', c.ProxySpec(pipeline=pipeline))
+        path = '/v1/%s/anything/o' % c.ACCOUNT
+        for source in (base.OTHER, base.ADMIN):
+            resp = self.req('GET', path, source=source, user=c.OWNER,
+                            proxy='slo_left')
+            self.assertEqual(503, resp.status, resp)
+            self.assertIn(b'misplaced', resp.body)
+            # slo's own answer, once the filter refused its manifest read.
+            resp = self.req('DELETE', path + '?multipart-manifest=delete'
+                            '&async=yes', source=source, user=c.OWNER,
+                            proxy='slo_left')
+            self.assertEqual(5, resp.status // 100, resp)
+        self.assertIn('slo must come after ip_whitelist',
+                      self.cluster.log_text('slo_left'))
+        # Positive control: the recommended pipeline answers.
+        self.assertEqual(404, self.req('GET', path, source=base.ADMIN,
+                                       user=c.OWNER).status)
