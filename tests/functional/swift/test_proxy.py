@@ -143,6 +143,20 @@ class TestBadConfig(base.ClusterTestCase):
                           'filter:request_id',
                           {'use': 'egg:oslo.middleware#request_id'})])
 
+    def assertRefusedAsMisplaced(self, proxy, error):
+        """*proxy* answers 503 to a judged path and logs *error*.
+
+        :returns: the object path it was asked for.
+        """
+        path = '/v1/%s/anything/o' % c.ACCOUNT
+        for source in (base.OTHER, base.ADMIN):
+            resp = self.req('GET', path, source=source, user=c.OWNER,
+                            proxy=proxy)
+            self.assertEqual(503, resp.status, resp)
+            self.assertIn(b'misplaced', resp.body)
+        self.assertIn(error, self.cluster.log_text(proxy))
+        return path
+
     def test_misplacement_hidden_at_start_is_refused_at_run_time(self):
         pipeline = c.PIPELINE.replace('tempauth ip_whitelist',
                                       'ip_whitelist hiding tempauth')
@@ -151,14 +165,8 @@ class TestBadConfig(base.ClusterTestCase):
                 'paste.filter_factory':
                     'tests.functional.swift.hiding_filter:filter_factory'})]))
         self.assertEqual(200, self.req('GET', '/info', proxy='hidden').status)
-        path = '/v1/%s/anything/o' % c.ACCOUNT
-        for source in (base.OTHER, base.ADMIN):
-            resp = self.req('GET', path, source=source, user=c.OWNER,
-                            proxy='hidden')
-            self.assertEqual(503, resp.status, resp)
-            self.assertIn(b'misplaced', resp.body)
-        self.assertIn('tempauth must come before ip_whitelist',
-                      self.cluster.log_text('hidden'))
+        self.assertRefusedAsMisplaced(
+            'hidden', 'tempauth must come before ip_whitelist')
 
     def test_slo_left_of_the_filter_is_refused(self):
         # Its async delete would queue segments unjudged: an error, seen
@@ -168,19 +176,14 @@ class TestBadConfig(base.ClusterTestCase):
             'tempauth ip_whitelist', 'tempauth slo ip_whitelist')
         self.assertNotEqual(pipeline, c.PIPELINE)
         self.cluster.start_proxy('slo_left', c.ProxySpec(pipeline=pipeline))
-        path = '/v1/%s/anything/o' % c.ACCOUNT
+        path = self.assertRefusedAsMisplaced(
+            'slo_left', 'slo must come after ip_whitelist')
         for source in (base.OTHER, base.ADMIN):
-            resp = self.req('GET', path, source=source, user=c.OWNER,
-                            proxy='slo_left')
-            self.assertEqual(503, resp.status, resp)
-            self.assertIn(b'misplaced', resp.body)
             # slo's own answer, once the filter refused its manifest read.
             resp = self.req('DELETE', path + '?multipart-manifest=delete'
                             '&async=yes', source=source, user=c.OWNER,
                             proxy='slo_left')
             self.assertEqual(5, resp.status // 100, resp)
-        self.assertIn('slo must come after ip_whitelist',
-                      self.cluster.log_text('slo_left'))
         # Positive control: the recommended pipeline answers.
         self.assertEqual(404, self.req('GET', path, source=base.ADMIN,
                                        user=c.OWNER).status)
