@@ -21,8 +21,11 @@ import os
 import shutil
 import time
 
+from swift.common import utils
+from swift.obj import expirer
 import testtools
 
+from openstack_ext.cmd import rules as rules_cmd
 from tests.functional.swift import cluster as c
 
 ADMIN, LISTED, OTHER = '127.0.0.1', '127.0.0.2', '127.0.0.3'
@@ -92,11 +95,6 @@ class ClusterTestCase(testtools.TestCase):
 
         :param container_path: ``/v1/<account>/<container>``.
         """
-        from swift.common import utils
-        from swift.obj import expirer
-
-        from openstack_ext.cmd import rules as rules_cmd
-
         account, container = container_path.split('/')[2:4]
         client = rules_cmd.internal_client(
             self.cluster.internal_client_conf(), 'test')
