@@ -76,6 +76,14 @@ class DeployedApiPasteTest(base.PoolTestCase):
             nova_context.get_admin_context(), server['id'])
         self.assertIn(pools.HINT, spec.scheduler_hints)
 
+    def written_paste(self, text):
+        """The path of a temporary api-paste.ini holding *text*."""
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'api-paste.ini')
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
 
 class KollaApiPasteTest(DeployedApiPasteTest):
     """Kolla's route: [wsgi] api_paste_config points at the whole file."""
@@ -94,11 +102,7 @@ class OpenStackAnsibleApiPasteTest(DeployedApiPasteTest):
         with open(base.nova_api_paste()) as f:
             text = with_sections(f.read(),
                                  overrides['nova_api_paste_ini_overrides'])
-        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                            'api-paste.ini')
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
+        return self.written_paste(text)
 
 
 class HelmApiPasteTest(DeployedApiPasteTest):
@@ -122,11 +126,7 @@ class HelmApiPasteTest(DeployedApiPasteTest):
         with open(base.nova_api_paste()) as f:
             text = with_sections(f.read(), paste)
         text = with_sections(text, overlay['conf']['paste'])
-        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                            'api-paste.ini')
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
+        return self.written_paste(text)
 
     def test_pipeline_is_helms(self):
         with open(self.api_paste_config()) as f:
