@@ -333,6 +333,11 @@ def aggregate(uuid, pool, hosts, key='ip_pool'):
 
 class PoolAggregatesTest(testtools.TestCase):
 
+    def setUp(self):
+        super(PoolAggregatesTest, self).setUp()
+        # Whatever ran before in this worker: AggregateList is registered.
+        objects.register_all()
+
     def for_pool(self, pool, aggregates, belongs=None):
         with mock.patch.object(objects.AggregateList, 'get_by_metadata',
                                return_value=aggregates) as get:
