@@ -19,12 +19,18 @@ first, within a budget of networks (neither many small sets nor a few
 large ones can grow a proxy without bound). A set is found by its values,
 so a changed rule is a different set: nothing here can serve old rules.
 
+Each holder's rules are kept with the metadata they were read from (a
+copy of its info's ``sysmeta`` and ``meta``): while the info a request
+holds has the same metadata, its rules are those kept, and nothing is
+read from it again. That too is found by what the info says now, never by
+time.
+
 With ``rules_cache_time``, the compiled rules of each account and
-container are also kept for that many seconds, and their info is not
-looked up meanwhile (unless the request already holds it, as it does for
-object reads judged at the proxy's question): that, and only that, delays
-a change made through another proxy process. A write through this process
-forgets what it kept of its holder.
+container are also used for that many seconds without their info (unless
+the request already holds it, as it does for object reads judged at the
+proxy's question): that, and only that, delays a change made through
+another proxy process. A write through this process forgets what it kept
+of its holder.
 
 Eventlet switches greenthreads only on I/O, so nothing interleaves within
 a call.
@@ -36,7 +42,9 @@ import time
 from openstack_ext.swift import rules
 
 # Networks held, all sets together: about 300 bytes each, some 30 MB per
-# proxy process; room for 100 rule sets at the default max_rules.
+# proxy process; room for 100 rule sets at the default max_rules. The
+# holders' records have a budget of their own, in networks and metadata
+# items.
 CACHE_BUDGET = 100000
 
 #: A rule set, compiled: ``networks`` is a ``NetworkSet``, or ``None``
@@ -52,8 +60,13 @@ HolderRules = collections.namedtuple('HolderRules',
                                      'networks bad mode operator')
 HolderRules.__new__.__defaults__ = (None,)
 
-# rules_cache_time: a holder's rules, kept until *expires*.
-_Kept = collections.namedtuple('_Kept', 'expires rules')
+#: What is kept of a holder: the ``sysmeta`` and ``meta`` of the info its
+#: rules were read from (copies), what they store (:data:`rules.Stored`),
+#: the ``values`` compiled (the stored ones, or those of every replica),
+#: its :data:`HolderRules`, and until when they serve without an info
+#: (``rules_cache_time``; 0: never).
+_Holder = collections.namedtuple('_Holder',
+                                 'sysmeta meta stored values rules expires')
 
 
 def _weight(compiled):
@@ -64,8 +77,12 @@ def _weight(compiled):
         _weight(operator) if operator is not None else 0)
 
 
+def _holder_weight(kept):
+    return _weight(kept.rules) + len(kept.sysmeta) + len(kept.meta)
+
+
 class RuleCache(object):
-    """Compiled rules by their values, and by holder for a while."""
+    """Compiled rules by their values, and what each holder's info says."""
 
     def __init__(self, keep_seconds=0, budget=CACHE_BUDGET,
                  clock=time.monotonic):
@@ -74,51 +91,77 @@ class RuleCache(object):
         self.clock = clock
         self.held = 0  # networks in _sets
         self._sets = collections.OrderedDict()  # values: Compiled
-        self.kept_weight = 0  # networks in _kept
-        self._kept = collections.OrderedDict()  # holder: _Kept
+        self.holders_weight = 0  # of _holders
+        self._holders = {}  # holder: _Holder, oldest first
         self._written = collections.OrderedDict()  # holder: end of write
 
-    def rules(self, holder, read_values, in_hand=False):
+    def rules(self, holder, read_info, account=False, merge=None,
+              in_hand=None):
         """The compiled rules of *holder*, or ``None`` when it is gone.
 
         The one way in.
 
         :param holder: a string naming the account or container (Swift's
             info-cache key).
-        :param read_values: called when the rules must be read: returns
-            what the holder stores (:data:`rules.Stored`; its values may
-            be a tuple of value tuples that must all admit a client:
-            replicas that disagree), or ``None`` when the holder does not
-            exist; may raise.
-        :param in_hand: the holder's info is in the request already:
-            what it says is used (and kept), not what was kept.
+        :param read_info: called when the holder's info is needed and the
+            request does not hold it: returns its info (a successful one),
+            or ``None`` when the holder does not exist; may raise.
+        :param account: the holder is an account, which may store the
+            operator's level.
+        :param merge: called with the stored values, to compare them with
+            the replicas' (``replica_reads``): returns the values to compile
+            (a tuple of value tuples that must all admit a client when
+            replicas disagree); may raise.
+        :param in_hand: the holder's info when the request holds it
+            (successful): what it says is used, not what was kept for a
+            while.
         :returns: its :data:`HolderRules`.
         """
-        if self.keep_seconds:
-            read_at = self.clock()
-            kept = self._kept.get(holder)
-            if kept is not None and not in_hand and kept.expires > read_at:
+        kept = self._holders.get(holder)
+        read_at = self.clock() if self.keep_seconds else 0
+        found = in_hand
+        if found is None:
+            if kept is not None and kept.expires > read_at:
                 return kept.rules
-        stored = read_values()
-        if stored is None:
-            return None
-        held = self._held(stored)
-        if self.keep_seconds:
-            self._keep(holder, held, read_at)
+            found = read_info()
+            if found is None:
+                return None
+        sysmeta, meta = found.get('sysmeta', {}), found.get('meta', {})
+        if kept is not None and kept.sysmeta == sysmeta and \
+                kept.meta == meta:
+            stored = kept.stored
+        else:
+            stored, kept = rules.stored(found, account=account), None
+        values = stored.values
+        if merge is not None:
+            values = merge(values)
+        if kept is not None and values == kept.values:
+            held = kept.rules
+        else:
+            held = self._held(stored, values)
+        if kept is None or held is not kept.rules or read_at:
+            self._keep(holder, _Holder(
+                dict(sysmeta), dict(meta), stored, values, held,
+                self._expires(holder, read_at)))
         return held
 
-    def _held(self, stored):
-        compiled = self._compiled(stored.values) if stored.values \
-            else NO_RULES
-        operator = getattr(stored, 'operator', None)
+    def _held(self, stored, values):
+        compiled = self._compiled(values) if values else NO_RULES
+        operator = stored.operator
         return HolderRules(compiled.networks, compiled.bad, stored.mode,
-                           operator and self._held(operator))
+                           operator and self._held(operator, operator.values))
+
+    def _expires(self, holder, read_at):
+        """Until when rules read at *read_at* serve without an info."""
+        if not read_at or read_at <= self._written.get(holder, read_at - 1):
+            return 0  # not asked, or read while a write here was under way
+        return read_at + self.keep_seconds
 
     def forget(self, holder):
         """A write on *holder* through this process has just ended."""
+        self._drop(holder)
         if not self.keep_seconds:
             return
-        self._drop_kept(holder)
         now = self.clock()
         self._written[holder] = now
         self._written.move_to_end(holder)
@@ -147,20 +190,18 @@ class RuleCache(object):
             self.held -= _weight(dropped)
         return compiled
 
-    def _keep(self, holder, held, read_at):
-        if read_at <= self._written.get(holder, read_at - 1):
-            return  # read while a write through here was under way
-        self._drop_kept(holder)
-        self._kept[holder] = _Kept(read_at + self.keep_seconds, held)
-        self.kept_weight += _weight(held)
-        while self.kept_weight > self.budget and self._kept:
-            _holder, dropped = self._kept.popitem(last=False)
-            self.kept_weight -= _weight(dropped.rules)
+    def _keep(self, holder, kept):
+        self._drop(holder)
+        self._holders[holder] = kept
+        self.holders_weight += _holder_weight(kept)
+        while self.holders_weight > self.budget:
+            # The oldest record goes: read again, it is kept again.
+            self._drop(next(iter(self._holders)))
 
-    def _drop_kept(self, holder):
-        kept = self._kept.pop(holder, None)
+    def _drop(self, holder):
+        kept = self._holders.pop(holder, None)
         if kept is not None:
-            self.kept_weight -= _weight(kept.rules)
+            self.holders_weight -= _holder_weight(kept)
 
     def __len__(self):
         return len(self._sets)

@@ -197,51 +197,62 @@ class RuleReader(object):
             if name:
                 yield name
 
-    def _replica_values(self, env, holder, account, container, values):
-        """*values* and those of every primary (``replica_reads``)."""
-        try:
-            sets = self.replicas.rule_sets(
-                env, holder, swob.wsgi_to_str(account),
-                container and swob.wsgi_to_str(container))
-        except replicas_mod.NoQuorum as error:
-            raise RulesUnavailable('%s replicas: %s' % (
-                'container' if container else 'account', error))
-        return replicas_mod.merged(values, sets)
+    def _replica_values(self, env, holder, account, container):
+        """A ``merge`` for the cache: the values of every primary too."""
+        if self.replicas is None:
+            return None
+
+        def merge(values):
+            if not self.replicas.applies(values):
+                return values
+            try:
+                sets = self.replicas.rule_sets(
+                    env, holder, swob.wsgi_to_str(account),
+                    container and swob.wsgi_to_str(container))
+            except replicas_mod.NoQuorum as error:
+                raise RulesUnavailable('%s replicas: %s' % (
+                    'container' if container else 'account', error))
+            return replicas_mod.merged(values, sets)
+        return merge
 
     def _rules(self, env, version, account, container, for_object):
         """The compiled rules of a holder; ``None`` when it is gone."""
         holder = holder_key(account, container)
         in_hand = in_request(env, holder)
-
-        def read_values():
-            found = in_hand
-            if found is None:
-                found = info(env, self.app, version, account, container)
-            status = found['status']
-            if 200 <= status <= 299:
-                stored = rules.stored(found, account=not container)
-                if self.replicas is not None and \
-                        self.replicas.applies(stored.values):
-                    # The rule values of every primary (not their modes
-                    # or operator levels: those are the info's).
-                    stored = stored._replace(values=self._replica_values(
-                        env, holder, account, container, stored.values))
-                return stored
-            if status in GONE:
-                if for_object:
-                    raise NoRulesHolder('container' if container
-                                        else 'account')
-                return None
-            raise RulesUnavailable('%s status %s' % (
-                'container' if container else 'account', status))
-
-        held = self.cache.rules(holder, read_values,
-                                in_hand=in_hand is not None)
+        if in_hand is None:
+            def read_info():
+                return _successful(info(env, self.app, version, account,
+                                        container), container, for_object)
+        elif _successful(in_hand, container, for_object) is None:
+            return None
+        else:
+            read_info = None  # not called: the info is in hand
+        held = self.cache.rules(
+            holder, read_info, account=not container,
+            merge=self._replica_values(env, holder, account, container),
+            in_hand=in_hand)
         if held is not None and held.bad:
             # Stored before validation existed; the rest still applies.
             self.logger.warning('ip_whitelist: ignoring invalid rule '
                                 'entries %s of %s', held.bad, holder)
         return held
+
+
+def _successful(found, container, for_object):
+    """*found*, a holder's info; ``None`` when the holder is gone.
+
+    :raises NoRulesHolder: it is gone and an object is asked for.
+    :raises RulesUnavailable: its info is neither found nor gone.
+    """
+    status = found['status']
+    if 200 <= status <= 299:
+        return found
+    if status in GONE:
+        if for_object:
+            raise NoRulesHolder('container' if container else 'account')
+        return None
+    raise RulesUnavailable('%s status %s' % (
+        'container' if container else 'account', status))
 
 
 def holder_key(account, container=None):

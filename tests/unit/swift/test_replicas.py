@@ -22,7 +22,6 @@ from openstack_ext.swift import conf
 from openstack_ext.swift import decision
 from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_cache
-from openstack_ext.swift import rules
 
 ip = ipaddress.ip_address
 WIDE = ('192.0.2.0/24',)
@@ -60,9 +59,11 @@ class TestDistinctSets(testtools.TestCase):
                               answers)
 
 
-def stored(values):
-    """A ``read_values`` for RuleCache.rules that answers *values*."""
-    return lambda: rules.Stored(values, rules.ENFORCE, None)
+def replicas_hold(cache, holder, values):
+    """``cache``'s rules of a holder whose replicas merge to *values*."""
+    return cache.rules(
+        holder, lambda: {'status': 200, 'sysmeta': {}, 'meta': {}},
+        merge=lambda _stored: values)
 
 
 class TestMerged(testtools.TestCase):
@@ -76,7 +77,7 @@ class TestMerged(testtools.TestCase):
     def test_disagreeing_replicas_all_apply(self):
         values = replicas.merged(WIDE, (NARROW,))
         self.assertEqual(tuple(sorted([WIDE, NARROW])), values)
-        compiled = rule_cache.RuleCache().rules('c', stored(values))
+        compiled = replicas_hold(rule_cache.RuleCache(), 'c', values)
         self.assertIn(ip('192.0.2.1'), compiled.networks)
         self.assertNotIn(ip('192.0.2.100'), compiled.networks)
         level = [('container', compiled.networks, decision.ENFORCE)]
@@ -89,9 +90,9 @@ class TestMerged(testtools.TestCase):
     def test_the_same_disagreement_is_compiled_once(self):
         cache = rule_cache.RuleCache()
         values = replicas.merged(WIDE, (NARROW,))
-        first = cache.rules('a', stored(values))
+        first = replicas_hold(cache, 'a', values)
         self.assertIs(first.networks,
-                      cache.rules('b', stored(tuple(values))).networks)
+                      replicas_hold(cache, 'b', tuple(values)).networks)
 
 
 class TestStoredOn(testtools.TestCase):

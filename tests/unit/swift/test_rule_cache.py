@@ -30,13 +30,21 @@ class Clock(object):
         return self.now
 
 
+def info_of(values, mode=rules.ENFORCE, meta=None):
+    """A successful info storing rule *values* and *mode*."""
+    sysmeta = {rules.SYSMETA_PREFIX + 'r%d' % number: value
+               for number, value in enumerate(values)}
+    sysmeta[rules.MODE_NAME] = mode
+    return {'status': 200, 'sysmeta': sysmeta, 'meta': dict(meta or {})}
+
+
 def reading(values, reads=None, mode=rules.ENFORCE):
-    """A ``read_values`` that answers *values*, counting its calls."""
-    def read_values():
+    """A ``read_info`` whose info stores *values* (``None``: gone)."""
+    def read_info():
         if reads is not None:
             reads.append(values)
-        return None if values is None else rules.Stored(values, mode)
-    return read_values
+        return None if values is None else info_of(values, mode)
+    return read_info
 
 
 NO_RULES = rule_cache.HolderRules(None, (), rules.ENFORCE)
@@ -131,12 +139,12 @@ class TestKeptByHolder(testtools.TestCase):
 
     def test_an_info_in_hand_is_read_and_kept(self):
         self.read('c')
-        fresh = self.cache.rules('c', reading(('10.0.0.0/8',), self.reads),
-                                 in_hand=True)
+        fresh = self.cache.rules('c', reading(('192.0.2.0/24',), self.reads),
+                                 in_hand=info_of(('10.0.0.0/8',)))
         self.assertIn(ip('10.1.1.1'), fresh.networks)
         # What it said is what is kept now.
         self.assertIs(fresh, self.read('c', ('192.0.2.0/24',)))
-        self.assertEqual(2, len(self.reads))
+        self.assertEqual(1, len(self.reads))
 
     def test_the_mode_is_the_holder_s(self):
         audited = self.cache.rules('a', reading(('192.0.2.0/24',),
@@ -163,16 +171,16 @@ class TestKeptByHolder(testtools.TestCase):
         def racing():
             self.clock.now += 0.5
             self.cache.forget('b')  # the write ends meanwhile
-            return rules.Stored(('192.0.2.9',), rules.ENFORCE)
+            return info_of(('192.0.2.9',))
         self.cache.rules('b', racing)
         self.read('b', ('10.0.0.0/8',))
         self.assertEqual(3, len(self.reads))  # not served from the race
 
     def test_bounded_by_networks(self):
-        big = ('10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4',)  # weighs 5
+        big = ('10.0.0.1 10.0.0.2',)  # weighs 5: itself, 2, 2 items
         for name in ('a', 'b', 'c'):
             self.read(name, big)
-        self.assertLessEqual(self.cache.kept_weight, self.cache.budget)
+        self.assertLessEqual(self.cache.holders_weight, self.cache.budget)
         self.read('c', big)
         self.assertEqual(3, len(self.reads))  # c still kept
         self.read('a', big)
@@ -183,3 +191,74 @@ class TestKeptByHolder(testtools.TestCase):
             self.cache.forget('AUTH_%d' % number)
             self.clock.now += 1
         self.assertLessEqual(len(self.cache._written), 11)
+
+
+class TestHeldByWhatTheInfoSays(testtools.TestCase):
+    """A holder's rules are read again only when its metadata changed."""
+
+    def setUp(self):
+        super(TestHeldByWhatTheInfoSays, self).setUp()
+        self.cache = rule_cache.RuleCache()
+
+    def held(self, info, holder='container/a/c', **kwargs):
+        return self.cache.rules(holder, self.fail, in_hand=info, **kwargs)
+
+    def test_equal_metadata_is_not_read_again(self):
+        first = self.held(info_of(('192.0.2.0/24',), meta={'color': 'x'}))
+        # Another info (new dicts, new strings), saying the same.
+        again = self.held(info_of((''.join('192.0.2.0/24'),),
+                                  meta={'color': 'x'}))
+        self.assertIs(first, again)
+
+    def test_any_change_of_metadata_is_read(self):
+        first = self.held(info_of(('192.0.2.0/24',)))
+        audited = self.held(info_of(('192.0.2.0/24',), mode=rules.AUDIT))
+        self.assertEqual((rules.ENFORCE, rules.AUDIT),
+                         (first.mode, audited.mode))
+        guide_era = self.held(info_of(('192.0.2.0/24',),
+                                      meta={'allow-old': '10.0.0.0/8'}))
+        self.assertIn(ip('10.1.1.1'), guide_era.networks)
+        unrelated = self.held(info_of(('192.0.2.0/24',),
+                                      meta={'color': 'x'}))
+        self.assertNotIn(ip('10.1.1.1'), unrelated.networks)
+        self.assertIsNot(first, self.held(info_of(('198.51.100.0/24',))))
+
+    def test_each_holder_is_its_own(self):
+        info = info_of(('192.0.2.0/24',))
+        info['sysmeta'][rules.OPERATOR_PREFIX + 'x'] = '10.0.0.0/8'
+        container = self.held(info)
+        account = self.held(info, holder='account/a', account=True)
+        self.assertIsNone(container.operator)
+        self.assertIn(ip('10.1.1.1'), account.operator.networks)
+
+    def test_the_replicas_are_asked_every_time(self):
+        answers = [('192.0.2.0/24',), (('192.0.2.0/24',), ('192.0.2.0/28',)),
+                   ('192.0.2.0/24',)]
+        asked = []
+
+        def merge(values):
+            asked.append(values)
+            return answers[len(asked) - 1]
+
+        held = [self.held(info_of(('192.0.2.0/24',)), merge=merge)
+                for _ in answers]
+        self.assertEqual([('192.0.2.0/24',)] * 3, asked)
+        self.assertIn(ip('192.0.2.100'), held[0].networks)
+        # The replicas disagree: both sets apply, whatever was kept.
+        self.assertNotIn(ip('192.0.2.100'), held[1].networks)
+        self.assertIn(ip('192.0.2.1'), held[1].networks)
+        self.assertIn(ip('192.0.2.100'), held[2].networks)
+
+    def test_a_gone_holder_keeps_nothing(self):
+        self.held(info_of(('192.0.2.0/24',)))
+        self.assertIsNone(self.cache.rules('container/a/c', lambda: None))
+        self.assertIn(ip('192.0.2.1'),
+                      self.held(info_of(('192.0.2.0/24',))).networks)
+
+    def test_bounded(self):
+        cache = rule_cache.RuleCache(budget=20)
+        for number in range(50):
+            cache.rules('container/a/c%d' % number, self.fail,
+                        in_hand=info_of(('192.0.2.%d' % number,)))
+            self.assertLessEqual(cache.holders_weight, cache.budget)
+        self.assertGreater(cache.holders_weight, 0)
