@@ -15,10 +15,18 @@
 ``REMOTE_ADDR``; ``X-Forwarded-For`` is believed only from
 ``trusted_proxies``, walked right to left while the hops are trusted
 (:func:`openstack_ext.addresses.forwarded_client`).
+
+What each ``(REMOTE_ADDR, X-Forwarded-For)`` pair names depends on nothing
+else (the options are the process's): the answers for the last few
+thousand pairs are kept, and a full table is emptied.
 """
 
 from openstack_ext import addresses
 from openstack_ext.swift import decision
+
+KEPT_PAIRS = 4096
+# A longer header is parsed each time rather than kept.
+MAX_KEPT_FORWARDED_FOR = 128
 
 
 class ClientAddress(object):
@@ -29,11 +37,25 @@ class ClientAddress(object):
         self.trusted_proxies = trusted_proxies
         self.logger = logger
         self._warned_forwarders = set()
+        self._known = {}  # (peer, forwarded_for): client
 
     def __call__(self, env):
         """The original client's address, or ``None``: unknown, refused."""
-        peer = env.get('REMOTE_ADDR')
-        forwarded_for = env.get('HTTP_X_FORWARDED_FOR')
+        key = (env.get('REMOTE_ADDR'), env.get('HTTP_X_FORWARDED_FOR'))
+        try:
+            return self._known[key]
+        except KeyError:
+            pass
+        except TypeError:  # not strings: a broken environment, not kept
+            return self._client(*key)
+        client = self._client(*key)
+        if key[1] is None or len(key[1]) <= MAX_KEPT_FORWARDED_FOR:
+            if len(self._known) >= KEPT_PAIRS:
+                self._known.clear()
+            self._known[key] = client
+        return client
+
+    def _client(self, peer, forwarded_for):
         client = addresses.forwarded_client(peer, forwarded_for,
                                             self.trusted_proxies)
         if forwarded_for and client is not None and \
