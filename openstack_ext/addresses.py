@@ -195,11 +195,12 @@ class NetworkSet(object):
 
     def __init__(self, networks=()):
         self._networks = tuple(dict.fromkeys(networks))
-        # version -> (starts, ends)
+        # address class -> (starts, ends)
         self._ranges = {
-            version: _merged_ranges(net for net in self._networks
-                                    if net.version == version)
-            for version in (4, 6)}
+            address_class: _merged_ranges(net for net in self._networks
+                                          if net.version == version)
+            for address_class, version in ((ipaddress.IPv4Address, 4),
+                                           (ipaddress.IPv6Address, 6))}
 
     def __len__(self):
         return len(self._networks)
@@ -210,8 +211,7 @@ class NetworkSet(object):
 
     def __contains__(self, address):
         """Whether *address* (normalised, see :func:`parse_address`) is in."""
-        starts, ends = self._ranges[
-            4 if isinstance(address, ipaddress.IPv4Address) else 6]
+        starts, ends = self._ranges[type(address)]
         number = int(address)
         index = bisect.bisect_right(starts, number) - 1
         return index >= 0 and number <= ends[index]

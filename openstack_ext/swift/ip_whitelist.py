@@ -331,7 +331,7 @@ class IPWhitelistMiddleware(object):
         if not self._pipeline_checked:
             self._check_loaded_pipeline()
         req = swob.Request(env)
-        target = rule_reader.target(req.path_info or '')
+        target = rule_reader.target(env.get('PATH_INFO') or '')
         inherited = self._own_judgment(env)
         if inherited is not None:  # a subrequest of a request we saw
             client, authorize = inherited.client, inherited.authorize
@@ -353,6 +353,8 @@ class IPWhitelistMiddleware(object):
             if malformed is not None:
                 return malformed(env, start_response)
         env['swift.authorize'] = judgment
+        if target is None or target.obj:  # reads or writes no rules
+            return judgment.answer(self.app, req, start_response)
         app_iter = judgment.answer(self.app, req, start_response,
                                    self._write_report(req, target))
         self._forget_written(req, target)

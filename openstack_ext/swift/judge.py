@@ -61,7 +61,7 @@ def valid_path(req):
     Checked before the rules: the info look-up reports a refused path as
     ``503``, which would read as rules being unavailable.
     """
-    path = req.path_info
+    path = req.environ['PATH_INFO']
     if path.isascii() and '\x00' not in path:
         return True  # valid UTF-8, no reserved byte: the usual case
     try:
@@ -250,7 +250,7 @@ class Judgment(object):
         hold it).
         """
         env = req.environ
-        show_rules = req.method in ('GET', 'HEAD') and \
+        show_rules = self.method in ('GET', 'HEAD') and \
             rule_headers.holder_kind(self.target) is not None
         held, fresh = [], []
 
