@@ -18,12 +18,25 @@ they exist to measure.
 
 * ``noop``: a filter in ip_whitelist's place that only calls the next app:
   what being one more filter in the pipeline costs (a control, always run).
+* ``whitelist_nomemo``: ip_whitelist with ``replica_reads = false`` whose
+  rule cache keeps no holder records (every request reads its holders'
+  rules from their info again): against ``whitelist_single``, what the
+  records save (``--only single,nomemo``).
+* ``whitelist_noclients``: the same with the holder records, but without
+  the table of client addresses (each request's address parsed again):
+  against ``whitelist_single``, what the table saves (``--only
+  single,noclients``).
 
 The experimental variants of earlier runs are gone with what they
 measured: ``at_authorize`` is how the middleware now judges object reads,
 ``rules_for_1s`` is its ``rules_cache_time`` option (``--only kept``), and
 ``cache_nocopy`` read info the middleware no longer looks up.
 """
+
+
+from openstack_ext.swift import client
+from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import rule_cache
 
 
 class Noop(object):
@@ -42,3 +55,36 @@ def _factory(cls):
 
 
 noop = _factory(Noop)
+
+
+class _NoHolderRecords(rule_cache.RuleCache):
+    def _keep(self, holder, kept):
+        pass
+
+
+def _without_holder_records(app, conf):
+    middleware = ip_whitelist.IPWhitelistMiddleware(
+        app, dict(conf, replica_reads='false'))
+    middleware.cache = middleware.judge.reader.cache = _NoHolderRecords()
+    return middleware
+
+
+whitelist_nomemo = _factory(_without_holder_records)
+
+
+class _NoClientTable(client.ClientAddress):
+    def __call__(self, env):
+        return self._client(env.get('REMOTE_ADDR'),
+                            env.get('HTTP_X_FORWARDED_FOR'))
+
+
+def _without_client_table(app, conf):
+    middleware = ip_whitelist.IPWhitelistMiddleware(
+        app, dict(conf, replica_reads='false'))
+    table = middleware.client_address
+    middleware.client_address = _NoClientTable(
+        table.options, table.trusted_proxies, table.logger)
+    return middleware
+
+
+whitelist_noclients = _factory(_without_client_table)

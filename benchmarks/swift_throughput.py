@@ -42,6 +42,11 @@ their pipelines (all at log_level INFO, one worker):
   three zones), where the script also counts the backend requests of one
   cache refill (Swift's info and the filter's replica reads dropped from
   memcache before one GET) with and without replica reads.
+* ``whitelist_nomemo`` and ``whitelist_noclients`` (``--only
+  single,nomemo,noclients``, not run by default): ``whitelist_single``
+  without the rule cache's holder records, and without the table of
+  client addresses (``benchmarks.ipw_variants``); the report adds the
+  paired ratio of ``whitelist_single`` to each: what each keeps.
 
 Two containers, each holding a 1 KiB object: ``bench`` protected by 200
 rules (IPv4 and IPv6 networks of many prefix lengths, in 20 ``allow-*``
@@ -135,17 +140,23 @@ TARGETS = {
     'whitelist_single': Target('whitelist_single', 'bench', 'plain'),
     'whitelist_single@1000': Target('whitelist1000_single', 'bench1000',
                                     'plain@1000'),
+    'whitelist_nomemo': Target('whitelist_nomemo', 'bench', 'plain'),
+    'whitelist_noclients': Target('whitelist_noclients', 'bench', 'plain'),
 }
 # Comparisons between two measured targets, added to the report when both
 # ran: (target, its baseline).
 DERIVED = (('whitelist', 'whitelist_single'),
-           ('whitelist@1000', 'whitelist_single@1000'))
+           ('whitelist@1000', 'whitelist_single@1000'),
+           ('whitelist_single', 'whitelist_nomemo'),
+           ('whitelist_single', 'whitelist_noclients'))
 # --only: names of comparisons; their baselines are added.
 COMPARISONS = {'aa': 'plain_again', 'noop': 'noop', 'whitelist': 'whitelist',
                '1000': 'whitelist@1000', 'norl': 'whitelist_norl',
                'kept': 'whitelist_kept', 'norl_kept': 'whitelist_norl_kept',
                'single': 'whitelist_single',
-               'single1000': 'whitelist_single@1000'}
+               'single1000': 'whitelist_single@1000',
+               'nomemo': 'whitelist_nomemo',
+               'noclients': 'whitelist_noclients'}
 DEFAULT_COMPARISONS = ('aa', 'noop', 'whitelist', '1000', 'norl')
 KEPT = {'rules_cache_time': '10'}
 SINGLE = {'replica_reads': 'false'}
