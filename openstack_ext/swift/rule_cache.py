@@ -69,6 +69,9 @@ _Holder = collections.namedtuple('_Holder',
                                  'sysmeta meta stored values rules expires')
 
 
+_NOTHING = {}  # an info's absent metadata; never changed
+
+
 def _weight(compiled):
     """What a compiled set (or a holder's rules) weighs in the budget."""
     networks = compiled.networks
@@ -118,6 +121,14 @@ class RuleCache(object):
         :returns: its :data:`HolderRules`.
         """
         kept = self._holders.get(holder)
+        if kept is not None and in_hand is not None and merge is None and \
+                not self.keep_seconds and \
+                kept.values is kept.stored.values and \
+                kept.sysmeta == in_hand.get('sysmeta', _NOTHING) and \
+                kept.meta == in_hand.get('meta', _NOTHING):
+            # The info says what the kept rules were read from, and
+            # nothing else is asked: no replicas, no time to renew.
+            return kept.rules
         read_at = self.clock() if self.keep_seconds else 0
         found = in_hand
         if found is None:
@@ -126,7 +137,8 @@ class RuleCache(object):
             found = read_info()
             if found is None:
                 return None
-        sysmeta, meta = found.get('sysmeta', {}), found.get('meta', {})
+        sysmeta = found.get('sysmeta', _NOTHING)
+        meta = found.get('meta', _NOTHING)
         if kept is not None and kept.sysmeta == sysmeta and \
                 kept.meta == meta:
             stored = kept.stored

@@ -161,6 +161,9 @@ class RuleReader(object):
         held = self._rules(env, version, account, target.container,
                            for_object) or NOT_THERE
         yield decision.CONTAINER, held.networks, held.mode
+        if not target.container.endswith(MULTIUPLOAD_SUFFIX) and \
+                env['REQUEST_METHOD'] not in WRITE_METHODS:
+            return  # no other container (linked_containers)
         for name in self.linked_containers(req, target):
             held = self._rules(env, version, account, name, False) or \
                 NOT_THERE
@@ -199,9 +202,6 @@ class RuleReader(object):
 
     def _replica_values(self, env, holder, account, container):
         """A ``merge`` for the cache: the values of every primary too."""
-        if self.replicas is None:
-            return None
-
         def merge(values):
             if not self.replicas.applies(values):
                 return values
@@ -223,13 +223,15 @@ class RuleReader(object):
             def read_info():
                 return _successful(info(env, self.app, version, account,
                                         container), container, for_object)
-        elif _successful(in_hand, container, for_object) is None:
+        elif not 200 <= in_hand['status'] <= 299 and \
+                _successful(in_hand, container, for_object) is None:
             return None
         else:
             read_info = None  # not called: the info is in hand
         held = self.cache.rules(
             holder, read_info, account=not container,
-            merge=self._replica_values(env, holder, account, container),
+            merge=self.replicas and self._replica_values(
+                env, holder, account, container),
             in_hand=in_hand)
         if held is not None and held.bad:
             # Stored before validation existed; the rest still applies.
