@@ -338,7 +338,8 @@ class IPWhitelistMiddleware(object):
         else:
             client = self.client_address(env)
             authorize = env.get('swift.authorize')
-        if target is not None and target.obj:
+        if target is not None and target.obj and \
+                env.get('REQUEST_METHOD') == 'DELETE':
             judge.without_async_delete(req)
         judgment = judge.Judgment(self.judge, self.owner, client, env,
                                   target, authorize)
