@@ -12,18 +12,20 @@
 
 """Compiled ip_whitelist rules, kept in each proxy process.
 
-Parsing a rule set costs about 11 ms at 1,000 networks, and the same sets
-are read with every request on their account or container: each distinct
-set of values is parsed once and kept, the least recently used dropped
-first, within a budget of networks (neither many small sets nor a few
-large ones can grow a proxy without bound). A set is found by its values,
-so a changed rule is a different set: nothing here can serve old rules.
+Parsing a rule set of hundreds of networks takes milliseconds, and the
+same sets are read with every request on their account or container:
+each distinct set of values is parsed once and kept, the least recently
+used dropped first, within a budget of networks (neither many small sets
+nor a few large ones can grow a proxy without bound). A set is found by
+its values, so a changed rule is a different set: nothing here can serve
+old rules.
 
 Each holder's rules are kept with the metadata they were read from (a
-copy of its info's ``sysmeta`` and ``meta``): while the info a request
-holds has the same metadata, its rules are those kept, and nothing is
-read from it again. That too is found by what the info says now, never by
-time.
+copy of its info's ``sysmeta`` and ``meta``), within a budget of bytes:
+while the info a request holds has the same metadata, its rules are
+those kept, and nothing is read from it again. That too is found by what
+the info says now, never by time; with ``replica_reads`` the replicas
+are still asked on every request.
 
 With ``rules_cache_time``, the compiled rules of each account and
 container are also used for that many seconds without their info (unless
@@ -42,10 +44,13 @@ import time
 from openstack_ext.swift import rules
 
 # Networks held, all sets together: about 300 bytes each, some 30 MB per
-# proxy process; room for 100 rule sets at the default max_rules. The
-# holders' records have a budget of their own, in networks and metadata
-# items.
+# proxy process; room for 100 rule sets at the default max_rules.
 CACHE_BUDGET = 100000
+# The holders' records, in bytes (about): the metadata copied, the
+# networks they hold (which may have left the sets' budget), the record.
+HOLDERS_BUDGET = 32 * 2 ** 20
+NETWORK_BYTES = 300
+RECORD_BYTES = 1000
 
 #: A rule set, compiled: ``networks`` is a ``NetworkSet``, or ``None``
 #: when there is no rule; ``bad`` the stored entries that do not parse.
@@ -63,10 +68,10 @@ HolderRules.__new__.__defaults__ = (None,)
 #: What is kept of a holder: the ``sysmeta`` and ``meta`` of the info its
 #: rules were read from (copies), what they store (:data:`rules.Stored`),
 #: the ``values`` compiled (the stored ones, or those of every replica),
-#: its :data:`HolderRules`, and until when they serve without an info
-#: (``rules_cache_time``; 0: never).
-_Holder = collections.namedtuple('_Holder',
-                                 'sysmeta meta stored values rules expires')
+#: its :data:`HolderRules`, until when they serve without an info
+#: (``rules_cache_time``; 0: never), and what the record weighs in bytes.
+_Holder = collections.namedtuple(
+    '_Holder', 'sysmeta meta stored values rules expires weight')
 
 
 _NOTHING = {}  # an info's absent metadata; never changed
@@ -80,22 +85,29 @@ def _weight(compiled):
         _weight(operator) if operator is not None else 0)
 
 
-def _holder_weight(kept):
-    return _weight(kept.rules) + len(kept.sysmeta) + len(kept.meta)
+def _holder_weight(holder, sysmeta, meta, held):
+    """About how many bytes a holder's record takes."""
+    return RECORD_BYTES + len(holder) + NETWORK_BYTES * _weight(held) + sum(
+        len('%s%s' % item) for metadata in (sysmeta, meta)
+        for item in metadata.items())
 
 
 class RuleCache(object):
     """Compiled rules by their values, and what each holder's info says."""
 
     def __init__(self, keep_seconds=0, budget=CACHE_BUDGET,
-                 clock=time.monotonic):
+                 holders_budget=HOLDERS_BUDGET, clock=time.monotonic):
         self.keep_seconds = keep_seconds
         self.budget = budget
+        self.holders_budget = holders_budget
         self.clock = clock
         self.held = 0  # networks in _sets
         self._sets = collections.OrderedDict()  # values: Compiled
-        self.holders_weight = 0  # of _holders
-        self._holders = {}  # holder: _Holder, oldest first
+        self.holders_weight = 0  # bytes in _holders, about
+        # holder: _Holder, oldest first; a record read again is not moved
+        # (that would cost every request): one dropped is read and kept
+        # again.
+        self._holders = {}
         self._written = collections.OrderedDict()  # holder: end of write
 
     def rules(self, holder, read_info, account=False, merge=None,
@@ -136,6 +148,7 @@ class RuleCache(object):
                 return kept.rules
             found = read_info()
             if found is None:
+                self._drop(holder)
                 return None
         sysmeta = found.get('sysmeta', _NOTHING)
         meta = found.get('meta', _NOTHING)
@@ -152,9 +165,11 @@ class RuleCache(object):
         else:
             held = self._held(stored, values)
         if kept is None or held is not kept.rules or read_at:
+            sysmeta, meta = dict(sysmeta), dict(meta)
             self._keep(holder, _Holder(
-                dict(sysmeta), dict(meta), stored, values, held,
-                self._expires(holder, read_at)))
+                sysmeta, meta, stored, values, held,
+                self._expires(holder, read_at),
+                _holder_weight(holder, sysmeta, meta, held)))
         return held
 
     def _held(self, stored, values):
@@ -205,15 +220,14 @@ class RuleCache(object):
     def _keep(self, holder, kept):
         self._drop(holder)
         self._holders[holder] = kept
-        self.holders_weight += _holder_weight(kept)
-        while self.holders_weight > self.budget:
-            # The oldest record goes: read again, it is kept again.
-            self._drop(next(iter(self._holders)))
+        self.holders_weight += kept.weight
+        while self.holders_weight > self.holders_budget and self._holders:
+            self._drop(next(iter(self._holders)))  # the oldest
 
     def _drop(self, holder):
         kept = self._holders.pop(holder, None)
         if kept is not None:
-            self.holders_weight -= _holder_weight(kept)
+            self.holders_weight -= kept.weight
 
     def __len__(self):
         return len(self._sets)

@@ -83,7 +83,8 @@ class TestCompiled(testtools.TestCase):
         self.assertNotIn(ip('192.0.2.1'), compiled.networks)
 
     def test_bounded_by_networks_least_recently_used_first(self):
-        cache = rule_cache.RuleCache(budget=10)
+        # No holder records: the sets alone.
+        cache = rule_cache.RuleCache(budget=10, holders_budget=0)
         big = ('192.0.2.1, 192.0.2.2, 192.0.2.3',)     # weighs 4
         small = ('198.51.100.1, 198.51.100.2',)        # weighs 3
         first = cache.rules('a', reading(big)).networks
@@ -176,11 +177,15 @@ class TestKeptByHolder(testtools.TestCase):
         self.read('b', ('10.0.0.0/8',))
         self.assertEqual(3, len(self.reads))  # not served from the race
 
-    def test_bounded_by_networks(self):
-        big = ('10.0.0.1 10.0.0.2',)  # weighs 5: itself, 2, 2 items
-        for name in ('a', 'b', 'c'):
+    def test_bounded(self):
+        big = ('10.0.0.1 10.0.0.2',)
+        self.read('a', big)
+        # Room for two records like it.
+        self.cache.holders_budget = self.cache.holders_weight * 5 // 2
+        for name in ('b', 'c'):
             self.read(name, big)
-        self.assertLessEqual(self.cache.holders_weight, self.cache.budget)
+        self.assertLessEqual(self.cache.holders_weight,
+                             self.cache.holders_budget)
         self.read('c', big)
         self.assertEqual(3, len(self.reads))  # c still kept
         self.read('a', big)
@@ -252,13 +257,26 @@ class TestHeldByWhatTheInfoSays(testtools.TestCase):
     def test_a_gone_holder_keeps_nothing(self):
         self.held(info_of(('192.0.2.0/24',)))
         self.assertIsNone(self.cache.rules('container/a/c', lambda: None))
+        self.assertEqual((0, {}), (self.cache.holders_weight,
+                                   self.cache._holders))
         self.assertIn(ip('192.0.2.1'),
                       self.held(info_of(('192.0.2.0/24',))).networks)
 
-    def test_bounded(self):
-        cache = rule_cache.RuleCache(budget=20)
+    def test_bounded_in_bytes(self):
+        cache = rule_cache.RuleCache(holders_budget=20000)
         for number in range(50):
             cache.rules('container/a/c%d' % number, self.fail,
                         in_hand=info_of(('192.0.2.%d' % number,)))
-            self.assertLessEqual(cache.holders_weight, cache.budget)
-        self.assertGreater(cache.holders_weight, 0)
+            self.assertLessEqual(cache.holders_weight, cache.holders_budget)
+        self.assertGreater(len(cache._holders), 5)
+        # Metadata weighs what it holds: a large value leaves room for
+        # fewer records.
+        cache.rules('container/a/big', self.fail, in_hand=info_of(
+            ('192.0.2.0/24',), meta={'notes': 'x' * 15000}))
+        self.assertLessEqual(cache.holders_weight, cache.holders_budget)
+        self.assertLessEqual(len(cache._holders), 3)
+        # One record over the whole budget is not kept, still answered.
+        self.assertIsNotNone(cache.rules(
+            'container/a/huge', self.fail, in_hand=info_of(
+                ('192.0.2.0/24',), meta={'notes': 'x' * 30000})))
+        self.assertEqual((0, {}), (cache.holders_weight, cache._holders))
