@@ -211,7 +211,12 @@ class NetworkSet(object):
 
     def __contains__(self, address):
         """Whether *address* (normalised, see :func:`parse_address`) is in."""
-        starts, ends = self._ranges[type(address)]
+        ranges = self._ranges.get(type(address))
+        if ranges is None:  # a subclass: not what parse_address returns
+            ranges = self._ranges[
+                ipaddress.IPv4Address if isinstance(
+                    address, ipaddress.IPv4Address) else ipaddress.IPv6Address]
+        starts, ends = ranges
         number = int(address)
         index = bisect.bisect_right(starts, number) - 1
         return index >= 0 and number <= ends[index]

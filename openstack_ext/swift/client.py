@@ -49,7 +49,9 @@ class ClientAddress(object):
         except TypeError:  # not strings: a broken environment, not kept
             return self._client(*key)
         client = self._client(*key)
-        if key[1] is None or len(key[1]) <= MAX_KEPT_FORWARDED_FOR:
+        forwarded_for = key[1]
+        if forwarded_for is None or isinstance(forwarded_for, str) and \
+                len(forwarded_for) <= MAX_KEPT_FORWARDED_FOR:
             if len(self._known) >= KEPT_PAIRS:
                 self._known.clear()
             self._known[key] = client

@@ -162,7 +162,7 @@ class RuleReader(object):
                            for_object) or NOT_THERE
         yield decision.CONTAINER, held.networks, held.mode
         if not target.container.endswith(MULTIUPLOAD_SUFFIX) and \
-                env['REQUEST_METHOD'] not in WRITE_METHODS:
+                env.get('REQUEST_METHOD') not in WRITE_METHODS:
             return  # no other container (linked_containers)
         for name in self.linked_containers(req, target):
             held = self._rules(env, version, account, name, False) or \

@@ -229,6 +229,19 @@ class TestNetworkSet(testtools.TestCase):
             self.assertNotIn(ip(address), s)
         self.assertNotIn(ip('127.0.0.1'), a.NetworkSet())
 
+    def test_addresses_of_subclasses_are_looked_up_by_family(self):
+        class V4(ipaddress.IPv4Address):
+            pass
+
+        class V6(ipaddress.IPv6Address):
+            pass
+
+        s = a.NetworkSet([net('127.0.0.0/30'), net('::1/128')])
+        self.assertIn(V4('127.0.0.2'), s)
+        self.assertNotIn(V4('127.0.0.4'), s)
+        self.assertIn(V6('::1'), s)
+        self.assertNotIn(V6('::2'), s)
+
     def test_merged_ranges_keep_their_edges(self):
         # 10.0.0.0/25 and 10.0.0.128/25 touch, /26 lies inside: one range.
         s = a.NetworkSet([net('10.0.0.0/25'), net('10.0.0.128/25'),

@@ -82,4 +82,6 @@ class TestClientTable(testtools.TestCase):
 
     def test_a_broken_environment_is_parsed_not_kept(self):
         self.assertIsNone(self.clients({'REMOTE_ADDR': ['192.0.2.7']}))
+        self.assertEqual(ip('192.0.2.7'), self.clients(
+            {'REMOTE_ADDR': '192.0.2.7', 'HTTP_X_FORWARDED_FOR': 7}))
         self.assertEqual({}, self.clients._known)
