@@ -195,12 +195,11 @@ class NetworkSet(object):
 
     def __init__(self, networks=()):
         self._networks = tuple(dict.fromkeys(networks))
-        # address class -> (starts, ends)
+        # version -> (starts, ends)
         self._ranges = {
-            address_class: _merged_ranges(net for net in self._networks
-                                          if net.version == version)
-            for address_class, version in ((ipaddress.IPv4Address, 4),
-                                           (ipaddress.IPv6Address, 6))}
+            version: _merged_ranges(net for net in self._networks
+                                    if net.version == version)
+            for version in (4, 6)}
 
     def __len__(self):
         return len(self._networks)
@@ -211,12 +210,8 @@ class NetworkSet(object):
 
     def __contains__(self, address):
         """Whether *address* (normalised, see :func:`parse_address`) is in."""
-        ranges = self._ranges.get(type(address))
-        if ranges is None:  # a subclass: not what parse_address returns
-            ranges = self._ranges[
-                ipaddress.IPv4Address if isinstance(
-                    address, ipaddress.IPv4Address) else ipaddress.IPv6Address]
-        starts, ends = ranges
+        starts, ends = self._ranges[
+            4 if isinstance(address, ipaddress.IPv4Address) else 6]
         number = int(address)
         index = bisect.bisect_right(starts, number) - 1
         return index >= 0 and number <= ends[index]

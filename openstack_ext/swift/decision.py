@@ -89,8 +89,8 @@ def decide(client, levels, options, container=True):
     :param container: ``False`` for a request on the account itself, which
         ``deny_without_rules`` does not close.
     """
-    if client is not None and client in options.always_allow:
-        return PASSES  # always_allowed()
+    if always_allowed(client, options):
+        return PASSES
     audit_all = options.mode == AUDIT
     ruled, audited = False, []
     for label, networks, mode in levels:

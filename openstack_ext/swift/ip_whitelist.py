@@ -338,8 +338,7 @@ class IPWhitelistMiddleware(object):
         else:
             client = self.client_address(env)
             authorize = env.get('swift.authorize')
-        if target is not None and target.obj and \
-                env.get('REQUEST_METHOD') == 'DELETE':
+        if target is not None and target.obj:
             judge.without_async_delete(req)
         judgment = judge.Judgment(self.judge, self.owner, client, env,
                                   target, authorize)
@@ -354,8 +353,6 @@ class IPWhitelistMiddleware(object):
             if malformed is not None:
                 return malformed(env, start_response)
         env['swift.authorize'] = judgment
-        if target is None or target.obj:  # reads or writes no rules
-            return judgment.answer(self.app, req, start_response)
         app_iter = judgment.answer(self.app, req, start_response,
                                    self._write_report(req, target))
         self._forget_written(req, target)

@@ -133,14 +133,6 @@ class RuleCache(object):
         :returns: its :data:`HolderRules`.
         """
         kept = self._holders.get(holder)
-        if kept is not None and in_hand is not None and merge is None and \
-                not self.keep_seconds and \
-                kept.values is kept.stored.values and \
-                kept.sysmeta == in_hand.get('sysmeta', _NOTHING) and \
-                kept.meta == in_hand.get('meta', _NOTHING):
-            # The info says what the kept rules were read from, and
-            # nothing else is asked: no replicas, no time to renew.
-            return kept.rules
         read_at = self.clock() if self.keep_seconds else 0
         found = in_hand
         if found is None:

@@ -161,9 +161,6 @@ class RuleReader(object):
         held = self._rules(env, version, account, target.container,
                            for_object) or NOT_THERE
         yield decision.CONTAINER, held.networks, held.mode
-        if not target.container.endswith(MULTIUPLOAD_SUFFIX) and \
-                env.get('REQUEST_METHOD') not in WRITE_METHODS:
-            return  # no other container (linked_containers)
         for name in self.linked_containers(req, target):
             held = self._rules(env, version, account, name, False) or \
                 NOT_THERE
@@ -223,8 +220,7 @@ class RuleReader(object):
             def read_info():
                 return _successful(info(env, self.app, version, account,
                                         container), container, for_object)
-        elif not 200 <= in_hand['status'] <= 299 and \
-                _successful(in_hand, container, for_object) is None:
+        elif _successful(in_hand, container, for_object) is None:
             return None
         else:
             read_info = None  # not called: the info is in hand
