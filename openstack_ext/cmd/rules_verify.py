@@ -19,7 +19,8 @@ container from each of its primaries, as the middleware does
 client's proxy app. ``--repair`` writes the settings a quorum of the
 primaries holds once more through that internal client, with a new
 timestamp, so that every primary that answers holds them, and drops the
-filter's merged entry from the memcache of that client's pipeline.
+filter's merged entry (and Swift's cached info, which carries it) from
+the memcache of that client's pipeline.
 """
 
 import argparse
@@ -114,6 +115,7 @@ def _memcache_of(app):
 
 
 def run(args, out, client=None):
+    from swift.common import swob
     from swift.common import utils
 
     from openstack_ext.swift import replicas
@@ -186,8 +188,10 @@ def run(args, out, client=None):
         client.set_account_metadata(args.account, headers)
     memcache = _memcache_of(client.app)
     if memcache is not None:
-        memcache.delete(replicas.cache_key(rule_reader.holder_key(
-            args.account, args.container)))
+        # The filter's merged entry, and Swift's info that carries it.
+        replicas.forget({'swift.cache': memcache}, rule_reader.holder_key(
+            swob.str_to_wsgi(args.account),
+            args.container and swob.str_to_wsgi(args.container)))
     after = replicas.ReplicaReader(lambda: proxy_app).answers(
         args.account, args.container)
     stored, total = sum(1 for answer in after if answer.answered and

@@ -22,13 +22,21 @@ they hold are all kept (:meth:`ReplicaReader.rule_sets`): the decision
 admits a client only if each of them lists it. Fewer answers than a
 quorum raise :class:`~openstack_ext.swift.rule_reader.RulesUnavailable`.
 
-The merged result is kept in the proxies' shared memcache under the
-filter's own key (:func:`cache_key`) for the proxy's recheck time, and
-:func:`forget` drops it on every write to its holder through any proxy
-with the filter.
+What the primaries hold rides in Swift's own cached info of the holder
+(:data:`INFO_FIELD`, the sets that differ from the info's own rules,
+usually none): the proxy reads that entry for the request anyway, so a
+holder's replicas cost no read of their own while it lasts. Swift drops
+and refills the entry (after any write to the holder through any proxy,
+when it expires, after a listing), without the field; the next request
+refills the field (:func:`carry`) from the filter's own memcache key
+(:func:`cache_key`), else from the primaries. That key lasts the proxy's
+recheck time, and :func:`forget` drops it on every write to its holder
+through any proxy with the filter.
 
-:func:`find_proxy_app` is the one place that leans on the proxy's
-internals (its rings and timeouts), checked at start.
+:func:`find_proxy_app` (the proxy's rings and timeouts, checked at start)
+and :func:`carry` (the shape of Swift's cached info: a dict of the info
+under ``get_cache_key``, which it keeps only when it finds it so) are the
+places that lean on the proxy's internals.
 """
 
 from swift.common import concurrency
@@ -41,6 +49,9 @@ from swift.proxy.controllers import base as proxy_base
 from openstack_ext.swift import rules
 
 CACHE_PREFIX = 'ip_whitelist/replicas/'
+#: The field of a holder's info (Swift's, in memcache) that carries the
+#: rule sets of its primaries that differ from the info's own.
+INFO_FIELD = 'ip_whitelist_replicas'
 REPLICAS_HEADER = 'X-Ip-Whitelist-Replicas'
 WARNING_HEADER = 'X-Ip-Whitelist-Warning'
 # Where middleware keep their next app (as in pipeline.NEXT_APP_ATTRIBUTES).
@@ -95,10 +106,17 @@ def cache_key(holder):
 
 
 def forget(env, holder):
-    """Drop the merged rules of *holder* from the proxies' memcache."""
+    """Drop the merged rules of *holder* from the proxies' memcache.
+
+    Once a write to the holder has ended: the filter's entry, then
+    Swift's info, which carries them too. Swift drops its info before the
+    write, and a request during the write may have refilled it from a
+    primary the write had not reached yet, with the sets kept before it.
+    """
     cache = env.get('swift.cache')
     if cache is not None:
         cache.delete(cache_key(holder))
+        cache.delete(holder)
 
 
 def answer_values(kind, status, headers):
@@ -202,16 +220,45 @@ class ReplicaReader(object):
                                "found from the filter")
         return self._app
 
-    def rule_sets(self, env, holder, account, container=None):
+    def rule_sets(self, env, holder, found, values, account,
+                  container=None):
+        """The rule value sets of a holder's primaries, beside *values*.
+
+        What its info carries (:data:`INFO_FIELD`), else :meth:`read`, then
+        carried in Swift's cached info from then on (:func:`carry`).
+
+        :param holder: ``rule_reader.holder_key`` of the holder, Swift's
+            info-cache key.
+        :param found: the holder's info, as the request has it.
+        :param values: the rule values of *found*.
+        :param account: and *container*: WSGI strings.
+        :returns: a tuple of value tuples (those with rules only): all the
+            sets, or only those that differ from *values*.
+        :raises NoQuorum: fewer primaries answered than a quorum.
+        """
+        carried = found.get(INFO_FIELD)
+        if isinstance(carried, list):
+            return tuple(map(tuple, carried))
+        sets = self.read(env, holder, swob.wsgi_to_str(account),
+                         container and swob.wsgi_to_str(container))
+        carry(env, holder, found, values, sets,
+              self.recheck_seconds(container))
+        return sets
+
+    def recheck_seconds(self, container):
+        """How long the proxy keeps a holder's info (its recheck time)."""
+        app = self.proxy_app
+        return app.recheck_container_existence if container else \
+            app.recheck_account_existence
+
+    def read(self, env, holder, account, container=None):
         """The distinct rule value sets of a holder's primaries.
 
-        From the memcache entry when there is one, else read from every
-        primary and kept for the proxy's recheck time.
+        From the filter's memcache entry when there is one, else read from
+        every primary and kept for the proxy's recheck time.
 
-        :param holder: ``rule_reader.holder_key`` of the holder.
-        :param account: and *container*: native strings.
-        :returns: a tuple of value tuples (those with rules only).
-        :raises NoQuorum: fewer primaries answered than a quorum.
+        Arguments as :meth:`rule_sets`, but *account* and *container* are
+        native strings.
         """
         cache = env.get('swift.cache')
         key = cache_key(holder)
@@ -220,11 +267,8 @@ class ReplicaReader(object):
             if isinstance(found, list):
                 return tuple(tuple(values) for values in found)
         app = self.proxy_app
-        if container:
-            ring, seconds = app.container_ring, \
-                app.recheck_container_existence
-        else:
-            ring, seconds = app.account_ring, app.recheck_account_existence
+        ring = app.container_ring if container else app.account_ring
+        seconds = self.recheck_seconds(container)
         sets = tuple(distinct_sets(read_primaries(
             ring, 'container' if container else 'account', account,
             container, app.conn_timeout, app.node_timeout)))
@@ -267,6 +311,31 @@ class ReplicaReader(object):
                               app.node_timeout)
 
 
+def carry(env, holder, found, values, sets, seconds):
+    """Carry *sets* in Swift's cached info of *holder* (:data:`INFO_FIELD`).
+
+    The sets that differ from the info's rule *values* go into the entry
+    memcache holds, only when it is still *found*, the info they were
+    compared with (not one refilled since, nor one already carried), for
+    the proxy's recheck time. Then, if the filter's entry no longer holds
+    *sets* (a write ended meanwhile, :func:`forget`), the info goes:
+    memcache has no compare-and-set.
+
+    Writing the entry again starts its time anew: Swift's info of a holder
+    carried this way may be up to twice its recheck time old.
+    """
+    cache = env.get('swift.cache')
+    if cache is None or seconds <= 0:
+        return
+    if cache.get(holder) != found:
+        return
+    kept = [list(each) for each in sets]
+    cache.set(holder, dict(found, **{INFO_FIELD: [
+        each for each in kept if tuple(each) != values]}), time=seconds)
+    if cache.get(cache_key(holder)) != kept:
+        cache.delete(holder)
+
+
 def merged(values, sets):
     """Rule values for ``RuleCache``: *values* and each of *sets*.
 
@@ -277,6 +346,8 @@ def merged(values, sets):
         distinct value tuples, whose networks are their intersection
         (:class:`rules.AllOf`).
     """
+    if not sets:
+        return values
     distinct = sorted({v for v in (values,) + tuple(sets) if v})
     if not distinct:
         return ()

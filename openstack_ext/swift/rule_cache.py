@@ -123,8 +123,9 @@ class RuleCache(object):
             or ``None`` when the holder does not exist; may raise.
         :param account: the holder is an account, which may store the
             operator's level.
-        :param merge: called with the stored values, to compare them with
-            the replicas' (``replica_reads``): returns the values to compile
+        :param merge: called with the stored values and the info, to compare
+            them with the replicas' (``replica_reads``): returns the values
+            to compile
             (a tuple of value tuples that must all admit a client when
             replicas disagree); may raise.
         :param in_hand: the holder's info when the request holds it
@@ -151,7 +152,7 @@ class RuleCache(object):
             stored, kept = rules.stored(found, account=account), None
         values = stored.values
         if merge is not None:
-            values = merge(values)
+            values = merge(values, found)
         if kept is not None and values == kept.values:
             held = kept.rules
         else:

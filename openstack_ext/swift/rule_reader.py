@@ -199,13 +199,12 @@ class RuleReader(object):
 
     def _replica_values(self, env, holder, account, container):
         """A ``merge`` for the cache: the values of every primary too."""
-        def merge(values):
+        def merge(values, found):
             if not self.replicas.applies(values):
                 return values
             try:
-                sets = self.replicas.rule_sets(
-                    env, holder, swob.wsgi_to_str(account),
-                    container and swob.wsgi_to_str(container))
+                sets = self.replicas.rule_sets(env, holder, found, values,
+                                               account, container)
             except replicas_mod.NoQuorum as error:
                 raise RulesUnavailable('%s replicas: %s' % (
                     'container' if container else 'account', error))

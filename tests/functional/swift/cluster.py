@@ -30,6 +30,7 @@ the tail of its log.
 import ctypes
 import hashlib
 import http.client
+import json
 import os
 import pwd
 import random
@@ -511,6 +512,44 @@ class SwiftCluster(fixtures.Fixture):
         # swift.proxy.controllers.base.get_cache_key, stored md5-hashed.
         self.forget_key('account/' + account if container is None else
                         'container/%s/%s' % (account, container))
+
+    def memcache_value(self, key):
+        """What memcached holds under *key* (named as Swift names it).
+
+        Decoded as Swift's MemcacheRing decodes the values it sets (JSON);
+        ``None`` when there is none.
+        """
+        digest = hashlib.md5(key.encode(), usedforsecurity=False)
+        with socket.create_connection(
+                ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
+            sock.sendall(b'get ' + digest.hexdigest().encode() + b'\r\n')
+            data = b''
+            while not data.endswith(b'END\r\n'):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError('memcached closed: %r' % data[:80])
+                data += chunk
+        if data == b'END\r\n':
+            return None
+        header, _, rest = data.partition(b'\r\n')
+        length = int(header.split()[3])
+        return json.loads(rest[:length])
+
+    def memcache_gets(self):
+        """How many keys memcached has been asked for since it started."""
+        with socket.create_connection(
+                ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
+            sock.sendall(b'stats\r\n')
+            data = b''
+            while not data.endswith(b'END\r\n'):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError('memcached closed: %r' % data[:80])
+                data += chunk
+        for line in data.decode().splitlines():
+            if line.startswith('STAT cmd_get '):
+                return int(line.split()[2])
+        raise RuntimeError('memcached did not count its gets')
 
     def forget_key(self, key):
         """Drop one memcache entry, named as Swift's MemcacheRing names it."""

@@ -94,12 +94,15 @@ class TestReplicaConsistentRules(base.ClusterTestCase):
         leaked = 0
         for number in range(reads):
             self.forget(account, container, merged_too=number % 2 == 0)
-            resp = self.req('GET', path, source=source, proxy=proxy,
-                            user=user)
-            if resp.status // 100 == 2 or secret[:12] in resp.body:
-                leaked += 1
-            else:
-                self.assertIPDenied(resp)
+            # Refilled, then as the refill left it (the sets carried in
+            # Swift's info).
+            for _read in range(2):
+                resp = self.req('GET', path, source=source, proxy=proxy,
+                                user=user)
+                if resp.status // 100 == 2 or secret[:12] in resp.body:
+                    leaked += 1
+                else:
+                    self.assertIPDenied(resp)
         return leaked
 
     def assertRemovedStaysRemoved(self, path, secret, account, container,
@@ -251,6 +254,81 @@ class TestReplicaConsistentRules(base.ClusterTestCase):
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
             env=self.cluster.env, cwd=self.cluster.dir)
         return proc.returncode, proc.stdout.decode('utf-8', 'replace')
+
+    def test_the_primaries_rules_ride_in_swifts_info(self):
+        name, path = self.new_container(
+            {'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, REMOVED)})
+        secret = self.put_secret(path)
+        node, _part = self.stop_one('container', c.ACCOUNT, name)
+        self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED})
+        self.start(node)
+        info_key = 'container/%s/%s' % (c.ACCOUNT, name)
+        carried = None
+        for _attempt in range(READS):  # until the stale primary answers
+            self.forget(c.ACCOUNT, name, merged_too=True)
+            self.assertIPDenied(self.req('GET', path + '/o', source=REMOVED,
+                                         user=c.OWNER))
+            info = self.cluster.memcache_value(info_key)
+            carried = info['ip_whitelist_replicas']
+            if REMOVED in info['sysmeta']['ip-whitelist-allow-dev']:
+                break
+        # Swift's info came from the primary that missed the write; the
+        # rules of the others ride beside it.
+        self.assertIn(REMOVED, info['sysmeta']['ip-whitelist-allow-dev'])
+        self.assertEqual([[LISTED]], carried)
+        # From there, an object read costs memcache no more than through a
+        # proxy that reads no replicas; and the removed address stays out.
+        for proxy in ('plain', 'main', 'second'):
+            self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                        proxy=proxy, user=c.OWNER), secret)
+        gets = {}
+        for proxy in ('plain', 'main', 'second'):
+            before = self.cluster.memcache_gets()
+            for _read in range(5):
+                self.assertAllowed(self.req(
+                    'GET', path + '/o', source=LISTED, proxy=proxy,
+                    user=c.OWNER), secret)
+            gets[proxy] = self.cluster.memcache_gets() - before
+        self.assertEqual(gets['plain'], gets['main'], gets)
+        self.assertEqual(gets['plain'], gets['second'], gets)
+        self.assertIPDenied(self.req('GET', path + '/o', source=REMOVED,
+                                     proxy='second', user=c.OWNER))
+        # Control: once Swift refills its info without the field, a read
+        # costs more (the filter's own entry), and carries it again.
+        self.cluster.forget_info(c.ACCOUNT, name)
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    proxy='plain', user=c.OWNER), secret)
+        before = self.cluster.memcache_gets()
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+        self.assertGreater(self.cluster.memcache_gets() - before,
+                           gets['plain'] / 5)
+        self.assertIn('ip_whitelist_replicas',
+                      self.cluster.memcache_value(info_key))
+
+    def test_a_narrowing_reaches_a_proxy_that_carried_the_old_rules(self):
+        name, path = self.new_container(
+            {'X-Container-Meta-Allow-Dev': '%s %s' % (LISTED, REMOVED)})
+        secret = self.put_secret(path)
+        info_key = 'container/%s/%s' % (c.ACCOUNT, name)
+        for proxy in ('second', 'main'):
+            self.assertAllowed(self.req('GET', path + '/o', source=REMOVED,
+                                        proxy=proxy, user=c.OWNER), secret)
+        self.assertEqual([], self.cluster.memcache_value(info_key)[
+            'ip_whitelist_replicas'])
+        # Through main, nothing forgotten by hand: once the write has
+        # ended, neither Swift's info nor the filter's entry is left.
+        self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED})
+        self.assertIsNone(self.cluster.memcache_value(info_key))
+        self.assertIsNone(self.cluster.memcache_value(
+            'ip_whitelist/replicas/' + info_key))
+        for proxy in ('second', 'main'):
+            self.assertIPDenied(self.req('GET', path + '/o', source=REMOVED,
+                                         proxy=proxy, user=c.OWNER))
+            self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                        proxy=proxy, user=c.OWNER), secret)
+        self.assertEqual([], self.cluster.memcache_value(info_key)[
+            'ip_whitelist_replicas'])
 
     def test_rule_write_on_every_primary_says_so(self):
         name, path = self.new_container()

@@ -15,6 +15,7 @@ the primaries themselves are in tests/functional/swift/test_replicas.py).
 """
 
 import ipaddress
+import json
 
 import testtools
 
@@ -63,7 +64,7 @@ def replicas_hold(cache, holder, values):
     """``cache``'s rules of a holder whose replicas merge to *values*."""
     return cache.rules(
         holder, lambda: {'status': 200, 'sysmeta': {}, 'meta': {}},
-        merge=lambda _stored: values)
+        merge=lambda _stored, _info: values)
 
 
 class TestMerged(testtools.TestCase):
@@ -93,6 +94,146 @@ class TestMerged(testtools.TestCase):
         first = replicas_hold(cache, 'a', values)
         self.assertIs(first.networks,
                       replicas_hold(cache, 'b', tuple(values)).networks)
+
+
+class JsonMemcache(object):
+    """Keeps what it is given as memcached keeps Swift's values: JSON."""
+
+    def __init__(self):
+        self.kept, self.sets = {}, []
+
+    def get(self, key):
+        return json.loads(self.kept[key]) if key in self.kept else None
+
+    def set(self, key, value, time=0):
+        self.sets.append((key, time))
+        self.kept[key] = json.dumps(value)
+
+    def delete(self, key):
+        self.kept.pop(key, None)
+
+
+def info_with(values, **extra):
+    info = {'status': 200, 'meta': {}, 'object_count': '3', 'sysmeta': {
+        'ip-whitelist-allow-%d' % number: value
+        for number, value in enumerate(values)}}
+    info.update(extra)
+    return info
+
+
+class TestCarriedInSwiftsInfo(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.memcache = JsonMemcache()
+        self.env = {'swift.cache': self.memcache}
+
+    def refilled(self, holder, values, sets):
+        """Swift's info of *holder* refilled, and the filter's entry."""
+        found = info_with(values)
+        self.memcache.set(holder, found)
+        self.memcache.set(replicas.cache_key(holder),
+                          [list(each) for each in sets])
+        return found
+
+    def test_only_the_sets_that_differ_are_carried(self):
+        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        replicas.carry(self.env, 'container/a/c', found, WIDE,
+                       (NARROW, WIDE), 60)
+        entry = self.memcache.get('container/a/c')
+        self.assertEqual([list(NARROW)], entry[replicas.INFO_FIELD])
+        self.assertEqual('3', entry['object_count'])  # Swift's, untouched
+        self.assertEqual(('container/a/c', 60), self.memcache.sets[-1])
+
+    def test_agreeing_primaries_carry_an_empty_field(self):
+        found = self.refilled('account/a', WIDE, (WIDE,))
+        replicas.carry(self.env, 'account/a', found, WIDE, (WIDE,), 60)
+        self.assertEqual(
+            [], self.memcache.get('account/a')[replicas.INFO_FIELD])
+
+    def test_an_entry_refilled_since_is_left_alone(self):
+        # A write dropped the entry and Swift refilled it with other rules
+        # (or other info): sets compared with the old info do not go in.
+        found = self.refilled('container/a/c', WIDE, (WIDE,))
+        for changed in (info_with(NARROW), info_with(WIDE, read_acl='x'),
+                        dict(found, **{replicas.INFO_FIELD: []})):
+            self.memcache.set('container/a/c', changed)
+            replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,),
+                           60)
+            self.assertEqual(changed, self.memcache.get('container/a/c'))
+        # Control: with the same info, it goes in.
+        self.memcache.set('container/a/c', found)
+        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        self.assertEqual([], self.memcache.get(
+            'container/a/c')[replicas.INFO_FIELD])
+
+    def test_nothing_without_an_entry_a_cache_or_a_recheck_time(self):
+        found = info_with(WIDE)
+        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        self.assertEqual({}, self.memcache.kept)
+        self.refilled('container/a/c', WIDE, (WIDE,))
+        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 0)
+        replicas.carry({}, 'container/a/c', found, WIDE, (WIDE,), 60)
+        self.assertNotIn(replicas.INFO_FIELD,
+                         self.memcache.get('container/a/c'))
+
+    def test_a_write_that_ends_meanwhile_takes_the_info_with_it(self):
+        # The write's forget comes between carry's read and its write of
+        # Swift's entry: what carry wrote goes again.
+        found = self.refilled('container/a/c', WIDE, (WIDE,))
+        memcache = self.memcache
+
+        class Racing(JsonMemcache):
+            def set(self, key, value, time=0):
+                if key == 'container/a/c':
+                    replicas.forget(self.env, key)
+                super().set(key, value, time)
+
+        racing = Racing()
+        racing.kept, racing.env = dict(memcache.kept), {'swift.cache': racing}
+        replicas.carry(racing.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        self.assertIsNone(racing.get('container/a/c'))
+        # Control: without the write, it stays.
+        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        self.assertIn(replicas.INFO_FIELD, memcache.get('container/a/c'))
+
+    def test_the_end_of_a_write_drops_an_info_refilled_during_it(self):
+        # Swift drops its info before the write; a read meanwhile refills
+        # it from a primary the write has not reached, and carries the
+        # sets kept before the write. Once the write ends, neither stays.
+        reader = replicas.ReplicaReader(lambda: FakeProxy())
+        holder = 'container/a/c'
+        self.refilled(holder, WIDE, (WIDE,))
+        self.memcache.delete(holder)  # Swift, before the write
+        stale = self.refilled(holder, WIDE, (WIDE,))  # a stale primary
+        self.assertEqual((WIDE,), reader.rule_sets(
+            self.env, holder, stale, WIDE, 'a', 'c'))
+        self.assertEqual([], self.memcache.get(holder)[replicas.INFO_FIELD])
+        replicas.forget(self.env, holder)  # the write has ended
+        self.assertIsNone(self.memcache.get(holder))
+        self.assertIsNone(self.memcache.get(replicas.cache_key(holder)))
+
+    def test_a_carried_field_is_read_and_nothing_else(self):
+        reader = replicas.ReplicaReader(lambda: None)  # no rings at all
+        found = info_with(WIDE, **{replicas.INFO_FIELD: [list(NARROW)]})
+        self.assertEqual((NARROW,), reader.rule_sets(
+            self.env, 'container/a/c', found, WIDE, 'a', 'c'))
+        found[replicas.INFO_FIELD] = []
+        self.assertEqual((), reader.rule_sets(
+            self.env, 'container/a/c', found, WIDE, 'a', 'c'))
+        # Control: without the field, the primaries must be read.
+        del found[replicas.INFO_FIELD]
+        self.assertRaises(replicas.NoQuorum, reader.rule_sets, self.env,
+                          'container/a/c', found, WIDE, 'a', 'c')
+
+    def test_a_refill_from_the_filters_key_is_carried(self):
+        reader = replicas.ReplicaReader(lambda: FakeProxy())
+        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        self.assertEqual((NARROW, WIDE), reader.rule_sets(
+            self.env, 'container/a/c', found, WIDE, 'a', 'c'))
+        carried = self.memcache.get('container/a/c')[replicas.INFO_FIELD]
+        self.assertEqual([list(NARROW)], carried)
+        self.assertEqual(('container/a/c', 60), self.memcache.sets[-1])
 
 
 class TestStoredOn(testtools.TestCase):
@@ -137,7 +278,8 @@ class TestFindProxyApp(testtools.TestCase):
 
     def test_unavailable_without_it(self):
         reader = replicas.ReplicaReader(lambda: None)
-        self.assertRaises(replicas.NoQuorum, reader.rule_sets, {}, 'h', 'a')
+        self.assertRaises(replicas.NoQuorum, reader.rule_sets, {}, 'h',
+                          {'status': 200}, WIDE, 'a')
 
     def test_which_holders_are_read(self):
         self.assertFalse(replicas.ReplicaReader(None).applies(()))

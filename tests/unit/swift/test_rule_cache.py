@@ -241,7 +241,7 @@ class TestHeldByWhatTheInfoSays(testtools.TestCase):
                    ('192.0.2.0/24',)]
         asked = []
 
-        def merge(values):
+        def merge(values, _info):
             asked.append(values)
             return answers[len(asked) - 1]
 
