@@ -221,7 +221,7 @@ class ReplicaReader(object):
         return self._app
 
     def rule_sets(self, env, holder, found, values, account,
-                  container=None):
+                  container=None, carried_on=True):
         """The rule value sets of a holder's primaries, beside *values*.
 
         What its info carries (:data:`INFO_FIELD`), else :meth:`read`, then
@@ -232,6 +232,7 @@ class ReplicaReader(object):
         :param found: the holder's info, as the request has it.
         :param values: the rule values of *found*.
         :param account: and *container*: WSGI strings.
+        :param carried_on: carry them in Swift's info when it has none.
         :returns: a tuple of value tuples (those with rules only): all the
             sets, or only those that differ from *values*.
         :raises NoQuorum: fewer primaries answered than a quorum.
@@ -241,8 +242,9 @@ class ReplicaReader(object):
             return tuple(map(tuple, carried))
         sets = self.read(env, holder, swob.wsgi_to_str(account),
                          container and swob.wsgi_to_str(container))
-        carry(env, holder, found, values, sets,
-              self.recheck_seconds(container))
+        if carried_on:
+            carry(env, holder, found, values, sets,
+                  self.recheck_seconds(container))
         return sets
 
     def recheck_seconds(self, container):

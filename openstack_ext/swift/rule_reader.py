@@ -95,18 +95,23 @@ def info(env, app, version, account, container=None):
     """The info of an account (or of a container in it), only to read.
 
     :func:`in_request`, or else ``get_*_info``'s (memcache, then the
-    backends), which fills the request's info cache.
+    backends), which fills the request's info cache: the one the proxy
+    reads after the filter, and the one returned, as Swift keeps it.
     """
-    found = in_request(env, holder_key(account, container))
+    holder = holder_key(account, container)
+    found = in_request(env, holder)
     if found is not None:
         return found
+    env.setdefault('swift.infocache', {})  # shared with the copy below
+    path = '/%s/%s' % (version, account)
     if container:
-        env = dict(env, PATH_INFO='/%s/%s/%s' % (version, account,
-                                                 container))
-        return proxy_base.get_container_info(env, app,
+        path_env = dict(env, PATH_INFO='%s/%s' % (path, container))
+        copy = proxy_base.get_container_info(path_env, app,
                                              swift_source=SWIFT_SOURCE)
-    env = dict(env, PATH_INFO='/%s/%s' % (version, account))
-    return proxy_base.get_account_info(env, app, swift_source=SWIFT_SOURCE)
+    else:
+        copy = proxy_base.get_account_info(dict(env, PATH_INFO=path), app,
+                                           swift_source=SWIFT_SOURCE)
+    return in_request(env, holder) or copy
 
 
 class RuleReader(object):
@@ -146,7 +151,8 @@ class RuleReader(object):
         env, version, account = req.environ, target.version, target.account
         name = swob.wsgi_to_str(account)
         try:
-            held = self._rules(env, version, account, None, for_object)
+            held = self._rules(env, version, account, None, for_object,
+                               on_it=not target.container)
         except NoRulesHolder:
             # The default still bounds a name that is gone: its refusal
             # must not tell whether the account exists.
@@ -159,7 +165,7 @@ class RuleReader(object):
         if not target.container:
             return
         held = self._rules(env, version, account, target.container,
-                           for_object) or NOT_THERE
+                           for_object, on_it=not target.obj) or NOT_THERE
         yield decision.CONTAINER, held.networks, held.mode
         for name in self.linked_containers(req, target):
             held = self._rules(env, version, account, name, False) or \
@@ -197,22 +203,31 @@ class RuleReader(object):
             if name:
                 yield name
 
-    def _replica_values(self, env, holder, account, container):
-        """A ``merge`` for the cache: the values of every primary too."""
+    def _replica_values(self, env, holder, account, container, carry):
+        """A ``merge`` for the cache: the values of every primary too.
+
+        :param carry: carry them in Swift's cached info of the holder.
+        """
         def merge(values, found):
             if not self.replicas.applies(values):
                 return values
             try:
                 sets = self.replicas.rule_sets(env, holder, found, values,
-                                               account, container)
+                                               account, container, carry)
             except replicas_mod.NoQuorum as error:
                 raise RulesUnavailable('%s replicas: %s' % (
                     'container' if container else 'account', error))
             return replicas_mod.merged(values, sets)
         return merge
 
-    def _rules(self, env, version, account, container, for_object):
-        """The compiled rules of a holder; ``None`` when it is gone."""
+    def _rules(self, env, version, account, container, for_object,
+               on_it=False):
+        """The compiled rules of a holder; ``None`` when it is gone.
+
+        :param on_it: the request is on the holder itself, and Swift
+            writes its info again when it answers (a listing, a write):
+            what the replicas hold is not carried in it.
+        """
         holder = holder_key(account, container)
         in_hand = in_request(env, holder)
         if in_hand is None:
@@ -226,7 +241,7 @@ class RuleReader(object):
         held = self.cache.rules(
             holder, read_info, account=not container,
             merge=self.replicas and self._replica_values(
-                env, holder, account, container),
+                env, holder, account, container, not on_it),
             in_hand=in_hand)
         if held is not None and held.bad:
             # Stored before validation existed; the rest still applies.

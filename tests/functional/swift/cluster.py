@@ -535,8 +535,11 @@ class SwiftCluster(fixtures.Fixture):
         length = int(header.split()[3])
         return json.loads(rest[:length])
 
-    def memcache_gets(self):
-        """How many keys memcached has been asked for since it started."""
+    def memcache_gets(self, stat='cmd_get'):
+        """How many keys memcached has been asked for since it started.
+
+        :param stat: ``cmd_set``: how many it has been given.
+        """
         with socket.create_connection(
                 ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
             sock.sendall(b'stats\r\n')
@@ -547,7 +550,7 @@ class SwiftCluster(fixtures.Fixture):
                     raise RuntimeError('memcached closed: %r' % data[:80])
                 data += chunk
         for line in data.decode().splitlines():
-            if line.startswith('STAT cmd_get '):
+            if line.startswith('STAT %s ' % stat):
                 return int(line.split()[2])
         raise RuntimeError('memcached did not count its gets')
 

@@ -305,6 +305,18 @@ class TestReplicaConsistentRules(base.ClusterTestCase):
                            gets['plain'] / 5)
         self.assertIn('ip_whitelist_replicas',
                       self.cluster.memcache_value(info_key))
+        # A request on the container itself, after which Swift writes its
+        # info again, carries nothing: it writes memcache what it writes
+        # without replica reads.
+        sets = {}
+        for proxy in ('plain', 'main'):
+            before = self.cluster.memcache_gets('cmd_set')
+            resp = self.req('HEAD', path, source=LISTED, proxy=proxy,
+                            user=c.OWNER)
+            self.assertEqual(204, resp.status, resp)
+            sets[proxy] = self.cluster.memcache_gets('cmd_set') - before
+        self.assertEqual(sets['plain'], sets['main'], sets)
+        self.assertGreater(sets['plain'], 0)  # Swift's own
 
     def test_a_narrowing_reaches_a_proxy_that_carried_the_old_rules(self):
         name, path = self.new_container(

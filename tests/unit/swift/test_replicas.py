@@ -226,6 +226,14 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
         self.assertRaises(replicas.NoQuorum, reader.rule_sets, self.env,
                           'container/a/c', found, WIDE, 'a', 'c')
 
+    def test_not_carried_where_swift_writes_the_info_again(self):
+        reader = replicas.ReplicaReader(lambda: FakeProxy())
+        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        self.assertEqual((NARROW, WIDE), reader.rule_sets(
+            self.env, 'container/a/c', found, WIDE, 'a', 'c',
+            carried_on=False))
+        self.assertEqual(found, self.memcache.get('container/a/c'))
+
     def test_a_refill_from_the_filters_key_is_carried(self):
         reader = replicas.ReplicaReader(lambda: FakeProxy())
         found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
