@@ -186,6 +186,8 @@ class Holder(object):
 
     def write(self, headers):
         self.client.make_request('POST', self.path, headers, (2,))
+        # As the filter does after a write: every proxy reads it anew.
+        rules_verify.forget_cached(self.client, self.account, self.container)
 
     def trail(self, old, new):
         from openstack_ext.swift import trail

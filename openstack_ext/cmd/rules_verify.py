@@ -114,12 +114,29 @@ def _memcache_of(app):
     return None
 
 
-def run(args, out, client=None):
+def forget_cached(client, account, container=None):
+    """After a write through *client*: what the proxies keep of the holder.
+
+    The filter's merged entry and Swift's info, which carries it
+    (``replicas.forget``), from the memcache of *client*'s pipeline, if it
+    has one.
+    """
     from swift.common import swob
-    from swift.common import utils
 
     from openstack_ext.swift import replicas
     from openstack_ext.swift import rule_reader
+
+    memcache = _memcache_of(client.app)
+    if memcache is not None:
+        replicas.forget({'swift.cache': memcache}, rule_reader.holder_key(
+            swob.str_to_wsgi(account),
+            container and swob.str_to_wsgi(container)))
+
+
+def run(args, out, client=None):
+    from swift.common import utils
+
+    from openstack_ext.swift import replicas
 
     rep = report.Report(out)
     if client is None:
@@ -186,12 +203,7 @@ def run(args, out, client=None):
                                       headers)
     else:
         client.set_account_metadata(args.account, headers)
-    memcache = _memcache_of(client.app)
-    if memcache is not None:
-        # The filter's merged entry, and Swift's info that carries it.
-        replicas.forget({'swift.cache': memcache}, rule_reader.holder_key(
-            swob.str_to_wsgi(args.account),
-            args.container and swob.str_to_wsgi(args.container)))
+    forget_cached(client, args.account, args.container)
     after = replicas.ReplicaReader(lambda: proxy_app).answers(
         args.account, args.container)
     stored, total = sum(1 for answer in after if answer.answered and

@@ -28,16 +28,20 @@ usually none): the proxy reads that entry for the request anyway, so a
 holder's replicas cost no read of their own while it lasts. Swift drops
 and refills the entry (after any write to the holder through any proxy,
 when it expires, after a listing), without the field; the next request
-refills the field (:func:`carry`) from the filter's own memcache key
-(:func:`cache_key`), else from the primaries. That key lasts the proxy's
-recheck time, and :func:`forget` drops it on every write to its holder
-through any proxy with the filter.
+below the holder (on a container or object in it) carries the field
+again (:func:`carry`) from the filter's own memcache key
+(:func:`cache_key`), else from the primaries, for no longer than that
+key lasts. The key lasts the proxy's recheck time, and :func:`forget`
+drops it, and Swift's entry, once a write to its holder through a proxy
+with the filter (or ``openstack-ext rules``) has ended.
 
 :func:`find_proxy_app` (the proxy's rings and timeouts, checked at start)
 and :func:`carry` (the shape of Swift's cached info: a dict of the info
 under ``get_cache_key``, which it keeps only when it finds it so) are the
 places that lean on the proxy's internals.
 """
+
+import time
 
 from swift.common import concurrency
 from swift.common import direct_client
@@ -240,43 +244,47 @@ class ReplicaReader(object):
         carried = found.get(INFO_FIELD)
         if isinstance(carried, list):
             return tuple(map(tuple, carried))
-        sets = self.read(env, holder, swob.wsgi_to_str(account),
+        kept = self.read(env, holder, swob.wsgi_to_str(account),
                          container and swob.wsgi_to_str(container))
         if carried_on:
-            carry(env, holder, found, values, sets,
-                  self.recheck_seconds(container))
-        return sets
-
-    def recheck_seconds(self, container):
-        """How long the proxy keeps a holder's info (its recheck time)."""
-        app = self.proxy_app
-        return app.recheck_container_existence if container else \
-            app.recheck_account_existence
+            carry(env, holder, found, values, kept)
+        return tuple(map(tuple, kept['sets']))
 
     def read(self, env, holder, account, container=None):
-        """The distinct rule value sets of a holder's primaries.
+        """What the filter keeps of a holder's primaries.
 
         From the filter's memcache entry when there is one, else read from
         every primary and kept for the proxy's recheck time.
 
         Arguments as :meth:`rule_sets`, but *account* and *container* are
         native strings.
+
+        :returns: ``{'sets': the distinct rule value sets (lists), 'until':
+            until when (``time.time()``) they are kept}``, as kept.
         """
         cache = env.get('swift.cache')
         key = cache_key(holder)
         if cache is not None:
             found = cache.get(key)
-            if isinstance(found, list):
-                return tuple(tuple(values) for values in found)
+            # Anything else (the lists of an earlier version) is read anew.
+            if isinstance(found, dict) and \
+                    isinstance(found.get('sets'), list) and \
+                    isinstance(found.get('until'), (int, float)):
+                return found
         app = self.proxy_app
-        ring = app.container_ring if container else app.account_ring
-        seconds = self.recheck_seconds(container)
-        sets = tuple(distinct_sets(read_primaries(
+        if container:
+            ring, seconds = app.container_ring, \
+                app.recheck_container_existence
+        else:
+            ring, seconds = app.account_ring, app.recheck_account_existence
+        sets = distinct_sets(read_primaries(
             ring, 'container' if container else 'account', account,
-            container, app.conn_timeout, app.node_timeout)))
+            container, app.conn_timeout, app.node_timeout))
+        kept = {'sets': [list(values) for values in sets],
+                'until': time.time() + seconds}
         if cache is not None and seconds > 0:
-            cache.set(key, [list(values) for values in sets], time=seconds)
-        return sets
+            cache.set(key, kept, time=seconds)
+        return kept
 
     def write_report(self, req, target, written, logger):
         """Headers telling on how many primaries a rule write is stored.
@@ -313,27 +321,28 @@ class ReplicaReader(object):
                               app.node_timeout)
 
 
-def carry(env, holder, found, values, sets, seconds):
-    """Carry *sets* in Swift's cached info of *holder* (:data:`INFO_FIELD`).
+def carry(env, holder, found, values, kept):
+    """Carry the kept sets in Swift's cached info of *holder*.
 
     The sets that differ from the info's rule *values* go into the entry
-    memcache holds, only when it is still *found*, the info they were
-    compared with (not one refilled since, nor one already carried), for
-    the proxy's recheck time. Then, if the filter's entry no longer holds
-    *sets* (a write ended meanwhile, :func:`forget`), the info goes:
-    memcache has no compare-and-set.
+    memcache holds (:data:`INFO_FIELD`), only when it is still *found*,
+    the info they were compared with (not one refilled since, nor one
+    already carried), and no longer than the filter's entry lasts. Then,
+    if the filter's entry is no longer *kept* (a write ended meanwhile,
+    :func:`forget`), the info goes: memcache has no compare-and-set.
 
     Writing the entry again starts its time anew: Swift's info of a holder
     carried this way may be up to twice its recheck time old.
+
+    :param kept: what :meth:`ReplicaReader.read` returned.
     """
     cache = env.get('swift.cache')
-    if cache is None or seconds <= 0:
+    seconds = int(kept['until'] - time.time())
+    if cache is None or seconds <= 0 or cache.get(holder) != found:
         return
-    if cache.get(holder) != found:
-        return
-    kept = [list(each) for each in sets]
     cache.set(holder, dict(found, **{INFO_FIELD: [
-        each for each in kept if tuple(each) != values]}), time=seconds)
+        each for each in kept['sets'] if tuple(each) != values]}),
+        time=seconds)
     if cache.get(cache_key(holder)) != kept:
         cache.delete(holder)
 

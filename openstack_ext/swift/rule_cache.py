@@ -24,8 +24,8 @@ Each holder's rules are kept with the metadata they were read from (a
 copy of its info's ``sysmeta`` and ``meta``), within a budget of bytes:
 while the info a request holds has the same metadata, its rules are
 those kept, and nothing is read from it again. That too is found by what
-the info says now, never by time; with ``replica_reads`` the replicas
-are still asked on every request.
+the info says now, never by time; with ``replica_reads`` the sets of the
+primaries are still compared with them on every request.
 
 With ``rules_cache_time``, the compiled rules of each account and
 container are also used for that many seconds without their info (unless

@@ -243,3 +243,29 @@ class TestOperatorLevel(OperatorTestCase):
                       '--all')
         self.assertEqual(204, self.req('DELETE', account, source=LISTED,
                                        user=c.RESELLER).status)
+
+
+class TestOperatorWrites(OperatorTestCase):
+
+    def test_a_widening_applies_at_once(self):
+        # The proxy has kept what the primaries hold (replica_reads, the
+        # default) and carried it in Swift's info; the command's write
+        # must not wait for either to expire.
+        name, path = self.new_container({'X-Container-Meta-Allow-Dev': LISTED})
+        secret = self.put_secret(path)
+        for _read in range(2):
+            self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                        user=c.OWNER), secret)
+            self.assertIPDenied(self.req('GET', path + '/o', source=OTHER,
+                                         user=c.OWNER))
+        self.operator('set', '--account', c.ACCOUNT, '--container', name,
+                      'allow-dev:%s %s' % (LISTED, OTHER))
+        self.assertAllowed(self.req('GET', path + '/o', source=OTHER,
+                                    user=c.OWNER), secret)
+        # And a narrowing.
+        self.operator('set', '--account', c.ACCOUNT, '--container', name,
+                      'allow-dev:' + LISTED)
+        self.assertIPDenied(self.req('GET', path + '/o', source=OTHER,
+                                     user=c.OWNER))
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)

@@ -16,6 +16,7 @@ the primaries themselves are in tests/functional/swift/test_replicas.py).
 
 import ipaddress
 import json
+import time
 
 import testtools
 
@@ -121,6 +122,12 @@ def info_with(values, **extra):
     return info
 
 
+def kept_for(sets, seconds=60):
+    """What the filter keeps of a holder's primaries, for *seconds*."""
+    return {'sets': [list(each) for each in sets],
+            'until': time.time() + seconds}
+
+
 class TestCarriedInSwiftsInfo(testtools.TestCase):
 
     def setUp(self):
@@ -128,59 +135,69 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
         self.memcache = JsonMemcache()
         self.env = {'swift.cache': self.memcache}
 
-    def refilled(self, holder, values, sets):
+    def refilled(self, holder, values, sets, seconds=60):
         """Swift's info of *holder* refilled, and the filter's entry."""
         found = info_with(values)
         self.memcache.set(holder, found)
-        self.memcache.set(replicas.cache_key(holder),
-                          [list(each) for each in sets])
-        return found
+        kept = kept_for(sets, seconds)
+        self.memcache.set(replicas.cache_key(holder), kept, time=seconds)
+        return found, self.memcache.get(replicas.cache_key(holder))
 
     def test_only_the_sets_that_differ_are_carried(self):
-        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
-        replicas.carry(self.env, 'container/a/c', found, WIDE,
-                       (NARROW, WIDE), 60)
+        found, kept = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
         entry = self.memcache.get('container/a/c')
         self.assertEqual([list(NARROW)], entry[replicas.INFO_FIELD])
         self.assertEqual('3', entry['object_count'])  # Swift's, untouched
-        self.assertEqual(('container/a/c', 60), self.memcache.sets[-1])
+        key, seconds = self.memcache.sets[-1]
+        self.assertEqual('container/a/c', key)
+        self.assertIn(seconds, (59, 60))
 
     def test_agreeing_primaries_carry_an_empty_field(self):
-        found = self.refilled('account/a', WIDE, (WIDE,))
-        replicas.carry(self.env, 'account/a', found, WIDE, (WIDE,), 60)
+        found, kept = self.refilled('account/a', WIDE, (WIDE,))
+        replicas.carry(self.env, 'account/a', found, WIDE, kept)
         self.assertEqual(
             [], self.memcache.get('account/a')[replicas.INFO_FIELD])
+
+    def test_carried_no_longer_than_the_filters_entry_lasts(self):
+        found, kept = self.refilled('container/a/c', WIDE, (WIDE,), 10)
+        replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
+        self.assertIn(self.memcache.sets[-1], (('container/a/c', 9),
+                                               ('container/a/c', 10)))
+        # A filter's entry at its end is not carried at all.
+        found, kept = self.refilled('container/a/d', WIDE, (WIDE,), 0.5)
+        replicas.carry(self.env, 'container/a/d', found, WIDE, kept)
+        self.assertNotIn(replicas.INFO_FIELD,
+                         self.memcache.get('container/a/d'))
 
     def test_an_entry_refilled_since_is_left_alone(self):
         # A write dropped the entry and Swift refilled it with other rules
         # (or other info): sets compared with the old info do not go in.
-        found = self.refilled('container/a/c', WIDE, (WIDE,))
+        found, kept = self.refilled('container/a/c', WIDE, (WIDE,))
         for changed in (info_with(NARROW), info_with(WIDE, read_acl='x'),
                         dict(found, **{replicas.INFO_FIELD: []})):
             self.memcache.set('container/a/c', changed)
-            replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,),
-                           60)
+            replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
             self.assertEqual(changed, self.memcache.get('container/a/c'))
         # Control: with the same info, it goes in.
         self.memcache.set('container/a/c', found)
-        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
         self.assertEqual([], self.memcache.get(
             'container/a/c')[replicas.INFO_FIELD])
 
-    def test_nothing_without_an_entry_a_cache_or_a_recheck_time(self):
-        found = info_with(WIDE)
-        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+    def test_nothing_without_an_entry_or_a_cache(self):
+        found, kept = info_with(WIDE), kept_for((WIDE,))
+        replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
         self.assertEqual({}, self.memcache.kept)
-        self.refilled('container/a/c', WIDE, (WIDE,))
-        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 0)
-        replicas.carry({}, 'container/a/c', found, WIDE, (WIDE,), 60)
+        found, kept = self.refilled('container/a/c', WIDE, (WIDE,))
+        replicas.carry({}, 'container/a/c', found, WIDE, kept)
         self.assertNotIn(replicas.INFO_FIELD,
                          self.memcache.get('container/a/c'))
 
     def test_a_write_that_ends_meanwhile_takes_the_info_with_it(self):
         # The write's forget comes between carry's read and its write of
         # Swift's entry: what carry wrote goes again.
-        found = self.refilled('container/a/c', WIDE, (WIDE,))
+        found, kept = self.refilled('container/a/c', WIDE, (WIDE,))
         memcache = self.memcache
 
         class Racing(JsonMemcache):
@@ -191,10 +208,10 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
 
         racing = Racing()
         racing.kept, racing.env = dict(memcache.kept), {'swift.cache': racing}
-        replicas.carry(racing.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        replicas.carry(racing.env, 'container/a/c', found, WIDE, kept)
         self.assertIsNone(racing.get('container/a/c'))
         # Control: without the write, it stays.
-        replicas.carry(self.env, 'container/a/c', found, WIDE, (WIDE,), 60)
+        replicas.carry(self.env, 'container/a/c', found, WIDE, kept)
         self.assertIn(replicas.INFO_FIELD, memcache.get('container/a/c'))
 
     def test_the_end_of_a_write_drops_an_info_refilled_during_it(self):
@@ -205,7 +222,7 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
         holder = 'container/a/c'
         self.refilled(holder, WIDE, (WIDE,))
         self.memcache.delete(holder)  # Swift, before the write
-        stale = self.refilled(holder, WIDE, (WIDE,))  # a stale primary
+        stale, _kept = self.refilled(holder, WIDE, (WIDE,))
         self.assertEqual((WIDE,), reader.rule_sets(
             self.env, holder, stale, WIDE, 'a', 'c'))
         self.assertEqual([], self.memcache.get(holder)[replicas.INFO_FIELD])
@@ -226,9 +243,22 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
         self.assertRaises(replicas.NoQuorum, reader.rule_sets, self.env,
                           'container/a/c', found, WIDE, 'a', 'c')
 
+    def test_an_earlier_versions_entry_is_read_anew(self):
+        reader = replicas.ReplicaReader(lambda: None)  # no rings at all
+        found = info_with(WIDE)
+        self.memcache.set(replicas.cache_key('container/a/c'),
+                          [list(WIDE)])
+        self.assertRaises(replicas.NoQuorum, reader.rule_sets, self.env,
+                          'container/a/c', found, WIDE, 'a', 'c')
+        # Control: this version's entry is used as it is.
+        self.memcache.set(replicas.cache_key('container/a/c'),
+                          kept_for((NARROW,)))
+        self.assertEqual((NARROW,), reader.rule_sets(
+            self.env, 'container/a/c', found, WIDE, 'a', 'c'))
+
     def test_not_carried_where_swift_writes_the_info_again(self):
         reader = replicas.ReplicaReader(lambda: FakeProxy())
-        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        found, _kept = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
         self.assertEqual((NARROW, WIDE), reader.rule_sets(
             self.env, 'container/a/c', found, WIDE, 'a', 'c',
             carried_on=False))
@@ -236,12 +266,11 @@ class TestCarriedInSwiftsInfo(testtools.TestCase):
 
     def test_a_refill_from_the_filters_key_is_carried(self):
         reader = replicas.ReplicaReader(lambda: FakeProxy())
-        found = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
+        found, _kept = self.refilled('container/a/c', WIDE, (NARROW, WIDE))
         self.assertEqual((NARROW, WIDE), reader.rule_sets(
             self.env, 'container/a/c', found, WIDE, 'a', 'c'))
         carried = self.memcache.get('container/a/c')[replicas.INFO_FIELD]
         self.assertEqual([list(NARROW)], carried)
-        self.assertEqual(('container/a/c', 60), self.memcache.sets[-1])
 
 
 class TestStoredOn(testtools.TestCase):
