@@ -353,10 +353,11 @@ class IPWhitelistMiddleware(object):
             if malformed is not None:
                 return malformed(env, start_response)
         env['swift.authorize'] = judgment
-        app_iter = judgment.answer(self.app, req, start_response,
+        try:
+            return judgment.answer(self.app, req, start_response,
                                    self._write_report(req, target))
-        self._forget_written(req, target)
-        return app_iter
+        finally:  # even when the app raised: the write may have landed
+            self._forget_written(req, target)
 
     def _forget_written(self, req, target):
         """After a write on an account or container, read its rules anew.

@@ -31,9 +31,11 @@ import testtools
 
 from openstack_ext.swift import ip_whitelist
 from openstack_ext.swift import judge
+from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_reader
 
 from tests.unit.swift import test_decision as decided
+from tests.unit.swift import test_replicas
 
 # The clients and rules of the decision's own tests.
 IN_BOTH, IN_ACCOUNT, IN_CONTAINER = (
@@ -839,3 +841,53 @@ class TestOperatorOptions(MiddlewareTestCase):
         self.assertEqual('10.0.0.0/8', operator.default_for('AUTH_x').text)
         self.assertIsNone(operator.default_for('SERVICE_x'))
         self.assertEqual({}, self.make({}).judge.reader.operator.defaults)
+
+
+class TestForgetWritten(MiddlewareTestCase):
+    """What a write leaves of the proxies' caches of its holder."""
+
+    def write(self, path, method='POST'):
+        memcache = test_replicas.JsonMemcache()
+        holders = ('account/AUTH_a', 'container/AUTH_a/c',
+                   'container/AUTH_a/\u00e9t\u00e9')
+        for holder in holders:
+            memcache.set(holder, {'status': 200, 'sysmeta': {}})
+            memcache.set(replicas.cache_key(holder), {'sets': []})
+        req = swob.Request.blank(path, environ={'REQUEST_METHOD': method})
+        req.environ.update({'REMOTE_ADDR': ALWAYS,
+                            'swift.authorize': fake_auth(True),
+                            'swift.cache': memcache,
+                            'swift.infocache': info_cache()})
+        self.assertEqual(2, req.get_response(self.mw).status_int // 100)
+        return {holder for holder in holders
+                if memcache.get(holder) is None and
+                memcache.get(replicas.cache_key(holder)) is None}
+
+    def test_a_write_to_a_holder_drops_both_entries_of_it(self):
+        for method in ('POST', 'PUT', 'DELETE'):
+            self.assertEqual({'container/AUTH_a/c'},
+                             self.write('/v1/AUTH_a/c', method))
+        self.assertEqual({'account/AUTH_a'}, self.write('/v1/AUTH_a'))
+        self.assertEqual({'container/AUTH_a/\u00e9t\u00e9'},
+                         self.write('/v1/AUTH_a/%C3%A9t%C3%A9'))
+
+    def test_reads_and_object_writes_drop_nothing(self):
+        self.assertEqual(set(), self.write('/v1/AUTH_a/c', 'GET'))
+        self.assertEqual(set(), self.write('/v1/AUTH_a/c', 'HEAD'))
+        self.assertEqual(set(), self.write('/v1/AUTH_a/c/o', 'PUT'))
+
+    def test_even_when_the_app_raises(self):
+        def raising(env, start_response):
+            raise RuntimeError('the proxy broke mid-write')
+
+        self.mw = self.make({'always_allow': ALWAYS}, app=raising)
+        memcache = test_replicas.JsonMemcache()
+        memcache.set('container/AUTH_a/c', {'status': 200})
+        req = swob.Request.blank('/v1/AUTH_a/c',
+                                 environ={'REQUEST_METHOD': 'POST'})
+        req.environ.update({'REMOTE_ADDR': ALWAYS,
+                            'swift.authorize': fake_auth(True),
+                            'swift.cache': memcache,
+                            'swift.infocache': info_cache()})
+        self.assertRaises(RuntimeError, req.get_response, self.mw)
+        self.assertIsNone(memcache.get('container/AUTH_a/c'))
