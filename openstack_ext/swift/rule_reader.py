@@ -203,17 +203,17 @@ class RuleReader(object):
             if name:
                 yield name
 
-    def _replica_values(self, env, holder, account, container, carry):
+    def _replica_values(self, env, holder, account, container, carried_on):
         """A ``merge`` for the cache: the values of every primary too.
 
-        :param carry: carry them in Swift's cached info of the holder.
+        :param carried_on: carry them in Swift's cached info of the holder.
         """
         def merge(values, found):
             if not self.replicas.applies(values):
                 return values
             try:
                 sets = self.replicas.rule_sets(env, holder, found, values,
-                                               account, container, carry)
+                                               account, container, carried_on)
             except replicas_mod.NoQuorum as error:
                 raise RulesUnavailable('%s replicas: %s' % (
                     'container' if container else 'account', error))
