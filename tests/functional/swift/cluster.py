@@ -513,6 +513,19 @@ class SwiftCluster(fixtures.Fixture):
         self.forget_key('account/' + account if container is None else
                         'container/%s/%s' % (account, container))
 
+    def _memcache_listing(self, command):
+        """memcached's answer to *command*, up to its closing ``END``."""
+        with socket.create_connection(
+                ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
+            sock.sendall(command + b'\r\n')
+            data = b''
+            while not data.endswith(b'END\r\n'):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError('memcached closed: %r' % data[:80])
+                data += chunk
+        return data
+
     def memcache_value(self, key):
         """What memcached holds under *key* (named as Swift names it).
 
@@ -520,15 +533,7 @@ class SwiftCluster(fixtures.Fixture):
         ``None`` when there is none.
         """
         digest = hashlib.md5(key.encode(), usedforsecurity=False)
-        with socket.create_connection(
-                ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
-            sock.sendall(b'get ' + digest.hexdigest().encode() + b'\r\n')
-            data = b''
-            while not data.endswith(b'END\r\n'):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise RuntimeError('memcached closed: %r' % data[:80])
-                data += chunk
+        data = self._memcache_listing(b'get ' + digest.hexdigest().encode())
         if data == b'END\r\n':
             return None
         header, _, rest = data.partition(b'\r\n')
@@ -540,16 +545,7 @@ class SwiftCluster(fixtures.Fixture):
 
         :param stat: ``cmd_set``: how many it has been given.
         """
-        with socket.create_connection(
-                ('127.0.0.1', self.ports['memcached']), timeout=5) as sock:
-            sock.sendall(b'stats\r\n')
-            data = b''
-            while not data.endswith(b'END\r\n'):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise RuntimeError('memcached closed: %r' % data[:80])
-                data += chunk
-        for line in data.decode().splitlines():
+        for line in self._memcache_listing(b'stats').decode().splitlines():
             if line.startswith('STAT %s ' % stat):
                 return int(line.split()[2])
         raise RuntimeError('memcached did not count its gets')
