@@ -56,6 +56,7 @@ from swift.proxy.controllers import base as proxy_base
 from benchmarks import common
 from openstack_ext.swift import decision
 from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_reader
 from openstack_ext.swift import rules
 
@@ -130,6 +131,9 @@ def infocache(container_values=(), account_values=()):
              **{'x-container-object-count': '1',
                 'x-container-bytes-used': '5',
                 'x-backend-storage-policy-index': '0'}), 200)
+    # As Swift's memcached info holds them at the default replica_reads:
+    # the primaries' sets carried in it, none differing from its own.
+    account[replicas.INFO_FIELD] = container[replicas.INFO_FIELD] = []
     return {'account/%s' % ACCOUNT: account,
             'container/%s/%s' % (ACCOUNT, CONTAINER): container}
 
