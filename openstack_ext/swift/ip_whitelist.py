@@ -357,17 +357,19 @@ class IPWhitelistMiddleware(object):
             return judgment.answer(self.app, req, start_response,
                                    self._write_report(req, target))
         finally:  # even when the app raised: the write may have landed
-            self._forget_written(req, target)
+            self._forget_written(req, target, judgment)
 
-    def _forget_written(self, req, target):
+    def _forget_written(self, req, target, judgment):
         """After a write on an account or container, read its rules anew.
 
-        The write reached the backends and Swift's info cache was cleared:
-        this process reads the change from now on, and, through the
-        shared memcache, every proxy.
+        The write may have reached the backends: this process reads the
+        change from now on, and, through the shared memcache, every proxy.
+        Not after a write auth refused (``Judgment.wrote_nothing``), which
+        would make the next request read every primary, for nothing.
         """
         kind = rule_headers.holder_kind(target)
-        if kind is not None and req.method in rule_reader.WRITE_METHODS:
+        if kind is not None and req.method in rule_reader.WRITE_METHODS \
+                and not judgment.wrote_nothing():
             holder = rule_reader.holder_key(
                 target.account,
                 target.container if kind == 'container' else None)

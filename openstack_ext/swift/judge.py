@@ -180,7 +180,7 @@ class Judgment(object):
 
     __slots__ = ('judge', 'owner', 'client', 'env', 'path', 'method',
                  'target', 'authorize', 'pending', 'refused',
-                 'subrequest_refused', 'changes')
+                 'subrequest_refused', 'changes', 'denied', 'status')
 
     def __init__(self, judge, owner, client, env, target, authorize):
         self.judge = judge
@@ -195,6 +195,8 @@ class Judgment(object):
         self.refused = None  # the client's own request's Refusal
         self.subrequest_refused = None  # the last subrequest's Refusal
         self.changes = []  # trail.Change of the client's own request
+        self.denied = False  # auth or the owner's gate refused it
+        self.status = None  # the status its answer started with
 
     def __call__(self, req):
         env = req.environ
@@ -216,7 +218,21 @@ class Judgment(object):
             denial, change = self.owner.denial(req, target, self.client)
             if change is not None and env is self.env:
                 self.changes.append(change)  # logged when the answer starts
+        if denial is not None and env is self.env:
+            self.denied = True
         return denial
+
+    def wrote_nothing(self):
+        """Whether the client's own request surely reached no backend.
+
+        ``swift.authorize`` refused it, and its answer is that refusal
+        (``401`` or ``403``): Swift's proxy asks before it sends anything
+        to a backend, and answers the refusal unless it asks again and is
+        admitted (its delayed denial), which then answers otherwise. When
+        the answer never started (the app raised), it may have.
+        """
+        return self.denied and self.status is not None and \
+            self.status[:3] in ('401', '403')
 
     def settle(self, req=None):
         """Judge the client's own request if it is still pending.
@@ -270,6 +286,7 @@ class Judgment(object):
             for change in self.changes:
                 trail.log_done(self.judge.logger, change, status)
             del self.changes[:]
+            self.status = status
             return start_response(status, headers, exc_info)
 
         app_iter = app(env, judged_start_response)

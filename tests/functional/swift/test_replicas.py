@@ -342,6 +342,35 @@ class TestReplicaConsistentRules(base.ClusterTestCase):
         self.assertEqual([], self.cluster.memcache_value(info_key)[
             'ip_whitelist_replicas'])
 
+    def test_a_write_auth_refuses_leaves_the_cached_rules(self):
+        # Else anybody the rules admit could make the next request read
+        # every primary, once per refused write.
+        name, path = self.new_container({'X-Container-Meta-Allow-Dev': LISTED})
+        secret = self.put_secret(path)
+        info_key = 'container/%s/%s' % (c.ACCOUNT, name)
+        kept_key = 'ip_whitelist/replicas/' + info_key
+        self.assertAllowed(self.req('GET', path + '/o', source=LISTED,
+                                    user=c.OWNER), secret)
+        self.assertEqual([], self.cluster.memcache_value(info_key)[
+            'ip_whitelist_replicas'])
+        self.assertIsNotNone(self.cluster.memcache_value(kept_key))
+        # A user of the account without the right to write it, from the
+        # listed address: auth refuses, nothing is forgotten.
+        for method in ('POST', 'PUT', 'DELETE'):
+            resp = self.req(method, path, {'X-Container-Meta-Color': 'red'},
+                            source=LISTED, user=c.USER3)
+            self.assertEqual(403, resp.status, (method, resp))
+            self.assertEqual([], self.cluster.memcache_value(info_key)[
+                'ip_whitelist_replicas'], method)
+            self.assertIsNotNone(self.cluster.memcache_value(kept_key),
+                                 method)
+        # Control: the owner's write, from the same address, drops both.
+        resp = self.req('POST', path, {'X-Container-Meta-Color': 'red'},
+                        source=LISTED, user=c.OWNER)
+        self.assertEqual(204, resp.status, resp)
+        self.assertIsNone(self.cluster.memcache_value(info_key))
+        self.assertIsNone(self.cluster.memcache_value(kept_key))
+
     def test_rule_write_on_every_primary_says_so(self):
         name, path = self.new_container()
         resp = self.admin('POST', path, {'X-Container-Meta-Allow-Dev': LISTED})

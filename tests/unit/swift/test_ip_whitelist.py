@@ -846,7 +846,8 @@ class TestOperatorOptions(MiddlewareTestCase):
 class TestForgetWritten(MiddlewareTestCase):
     """What a write leaves of the proxies' caches of its holder."""
 
-    def write(self, path, method='POST'):
+    def write(self, path, method='POST', authorize=fake_auth(True),
+              status=2):
         memcache = test_replicas.JsonMemcache()
         holders = ('account/AUTH_a', 'container/AUTH_a/c',
                    'container/AUTH_a/\u00e9t\u00e9')
@@ -855,10 +856,10 @@ class TestForgetWritten(MiddlewareTestCase):
             memcache.set(replicas.cache_key(holder), {'sets': []})
         req = swob.Request.blank(path, environ={'REQUEST_METHOD': method})
         req.environ.update({'REMOTE_ADDR': ALWAYS,
-                            'swift.authorize': fake_auth(True),
+                            'swift.authorize': authorize,
                             'swift.cache': memcache,
                             'swift.infocache': info_cache()})
-        self.assertEqual(2, req.get_response(self.mw).status_int // 100)
+        self.assertEqual(status, req.get_response(self.mw).status_int // 100)
         return {holder for holder in holders
                 if memcache.get(holder) is None and
                 memcache.get(replicas.cache_key(holder)) is None}
@@ -870,6 +871,53 @@ class TestForgetWritten(MiddlewareTestCase):
         self.assertEqual({'account/AUTH_a'}, self.write('/v1/AUTH_a'))
         self.assertEqual({'container/AUTH_a/\u00e9t\u00e9'},
                          self.write('/v1/AUTH_a/%C3%A9t%C3%A9'))
+
+    def test_a_write_auth_refuses_drops_nothing(self):
+        # Else anybody the rules admit could make the next request read
+        # every primary, once per refused write.
+        for status in (swob.HTTPForbidden, swob.HTTPUnauthorized):
+            def refusing(req, status=status):
+                return status(request=req)
+            for method in ('POST', 'PUT', 'DELETE'):
+                self.assertEqual(set(), self.write(
+                    '/v1/AUTH_a/c', method, refusing, status=4))
+            self.assertEqual(set(), self.write('/v1/AUTH_a', 'POST',
+                                               refusing, status=4))
+
+    def test_a_denial_then_admitted_drops_both_entries(self):
+        # Swift's delayed denial: refused, asked again, admitted, written.
+        asked = []
+
+        def admitted_second(req):
+            asked.append(req.method)
+            if len(asked) == 1:
+                return swob.HTTPForbidden(request=req)
+            return None
+
+        def delaying_proxy(env, start_response):
+            self.assertIsNotNone(env['swift.authorize'](swob.Request(env)))
+            self.assertIsNone(env['swift.authorize'](swob.Request(env)))
+            start_response('204 No Content', [])
+            return [b'']
+
+        self.mw = self.make({'always_allow': ALWAYS}, app=delaying_proxy)
+        self.assertEqual({'container/AUTH_a/c'},
+                         self.write('/v1/AUTH_a/c', 'POST', admitted_second))
+
+    def test_a_denial_that_is_not_the_answer_drops_both_entries(self):
+        # Something right of the filter asked, was refused, and wrote
+        # anyway: only a refusal answered as such proves nothing landed.
+        def writing_anyway(env, start_response):
+            env['swift.authorize'](swob.Request(env))
+            start_response('202 Accepted', [])
+            return [b'']
+
+        def refusing(req):
+            return swob.HTTPForbidden(request=req)
+
+        self.mw = self.make({'always_allow': ALWAYS}, app=writing_anyway)
+        self.assertEqual({'container/AUTH_a/c'},
+                         self.write('/v1/AUTH_a/c', 'PUT', refusing))
 
     def test_reads_and_object_writes_drop_nothing(self):
         self.assertEqual(set(), self.write('/v1/AUTH_a/c', 'GET'))
@@ -889,5 +937,22 @@ class TestForgetWritten(MiddlewareTestCase):
                             'swift.authorize': fake_auth(True),
                             'swift.cache': memcache,
                             'swift.infocache': info_cache()})
+        self.assertRaises(RuntimeError, req.get_response, self.mw)
+        self.assertIsNone(memcache.get('container/AUTH_a/c'))
+
+    def test_when_the_app_raises_after_a_denial(self):
+        def raising(env, start_response):
+            env['swift.authorize'](swob.Request(env))
+            raise RuntimeError('the proxy broke mid-write')
+
+        self.mw = self.make({'always_allow': ALWAYS}, app=raising)
+        memcache = test_replicas.JsonMemcache()
+        memcache.set('container/AUTH_a/c', {'status': 200})
+        req = swob.Request.blank('/v1/AUTH_a/c',
+                                 environ={'REQUEST_METHOD': 'POST'})
+        req.environ.update({
+            'REMOTE_ADDR': ALWAYS,
+            'swift.authorize': lambda req: swob.HTTPForbidden(request=req),
+            'swift.cache': memcache, 'swift.infocache': info_cache()})
         self.assertRaises(RuntimeError, req.get_response, self.mw)
         self.assertIsNone(memcache.get('container/AUTH_a/c'))
