@@ -27,6 +27,16 @@ they exist to measure.
   against ``whitelist_single``, what the table saves (``--only
   single,noclients``).
 
+* ``whitelist_flatjudge``: ip_whitelist (default settings) whose judge
+  first tries a flat check, for an object read by a known client: both
+  holders' records read straight from the rule cache, compared with the
+  infos in hand, and the client looked up in their networks; it admits
+  only when the records say so without anything else to weigh (no
+  operator level, both enforcing, no replica set apart, rules on at least
+  one level), else the real judge decides. Against ``whitelist``, what a
+  shortcut beside the one reading path would buy (``--only
+  whitelist,flatjudge``): a measurement of the option, not a design.
+
 The experimental variants of earlier runs are gone with what they
 measured: ``at_authorize`` is how the middleware now judges object reads,
 ``rules_for_1s`` is its ``rules_cache_time`` option (``--only kept``), and
@@ -34,9 +44,14 @@ measured: ``at_authorize`` is how the middleware now judges object reads,
 """
 
 
+from swift.common.middleware.s3api.utils import MULTIUPLOAD_SUFFIX
+
 from openstack_ext.swift import client
 from openstack_ext.swift import ip_whitelist
+from openstack_ext.swift import judge
+from openstack_ext.swift import replicas
 from openstack_ext.swift import rule_cache
+from openstack_ext.swift import rules
 
 
 class Noop(object):
@@ -88,3 +103,54 @@ def _without_client_table(app, conf):
 
 
 whitelist_noclients = _factory(_without_client_table)
+
+
+class _FlatJudge(judge.Judge):
+    def judge(self, req, target, client):
+        if target is not None and target.obj and client is not None and \
+                not self.misplaced and \
+                not target.container.endswith(MULTIUPLOAD_SUFFIX) and \
+                self._admits_at_once(req.environ, target, client):
+            return None
+        return super(_FlatJudge, self).judge(req, target, client)
+
+    def _admits_at_once(self, env, target, client):
+        infocache = env.get('swift.infocache')
+        if not infocache or self.reader.operator.defaults:
+            return False
+        holders = self.reader.cache._holders
+        carried = self.reader.replicas is not None
+        ruled = False
+        for key in ('account/' + target.account, 'container/%s/%s' % (
+                target.account, target.container)):
+            info, kept = infocache.get(key), holders.get(key)
+            if info is None or kept is None or \
+                    not 200 <= info['status'] <= 299 or \
+                    info.get('sysmeta', {}) != kept.sysmeta or \
+                    info.get('meta', {}) != kept.meta:
+                return False
+            if carried and (info.get(replicas.INFO_FIELD) != [] or
+                            kept.values != kept.stored.values):
+                return False
+            held = kept.rules
+            if held.mode != rules.ENFORCE or held.bad or \
+                    held.operator is not None:
+                return False
+            if held.networks is not None:
+                if client not in held.networks:
+                    return False
+                ruled = True
+        return ruled
+
+
+def _with_flat_judge(app, conf):
+    middleware = ip_whitelist.IPWhitelistMiddleware(app, conf)
+    real = middleware.judge
+    middleware.judge = _FlatJudge(real.reader, real.options,
+                                  real.forbidden.body, real.logger,
+                                  real.debug)
+    return middleware
+
+
+whitelist_flatjudge = _factory(_with_flat_judge)
+whitelist1000_flatjudge = whitelist_flatjudge  # its proxy at 1,000 rules

@@ -47,6 +47,12 @@ their pipelines (all at log_level INFO, one worker):
   without the rule cache's holder records, and without the table of
   client addresses (``benchmarks.ipw_variants``); the report adds the
   paired ratio of ``whitelist_single`` to each: what each keeps.
+* ``whitelist_flatjudge`` and ``whitelist_flatjudge@1000`` (``--only
+  flatjudge,flatjudge1000``, not run by default): ``whitelist`` whose
+  judge admits a known client's object read by a flat check of the rule
+  cache's records first (``benchmarks.ipw_variants``); the report adds
+  their paired ratio to ``whitelist`` (and at 1,000 rules): what a
+  shortcut beside the one reading path would buy.
 
 Two containers, each holding a 1 KiB object: ``bench`` protected by 200
 rules (IPv4 and IPv6 networks of many prefix lengths, in 20 ``allow-*``
@@ -142,13 +148,18 @@ TARGETS = {
                                     'plain@1000'),
     'whitelist_nomemo': Target('whitelist_nomemo', 'bench', 'plain'),
     'whitelist_noclients': Target('whitelist_noclients', 'bench', 'plain'),
+    'whitelist_flatjudge': Target('whitelist_flatjudge', 'bench', 'plain'),
+    'whitelist_flatjudge@1000': Target('whitelist1000_flatjudge',
+                                       'bench1000', 'plain@1000'),
 }
 # Comparisons between two measured targets, added to the report when both
 # ran: (target, its baseline).
 DERIVED = (('whitelist', 'whitelist_single'),
            ('whitelist@1000', 'whitelist_single@1000'),
            ('whitelist_single', 'whitelist_nomemo'),
-           ('whitelist_single', 'whitelist_noclients'))
+           ('whitelist_single', 'whitelist_noclients'),
+           ('whitelist_flatjudge', 'whitelist'),
+           ('whitelist_flatjudge@1000', 'whitelist@1000'))
 # --only: names of comparisons; their baselines are added.
 COMPARISONS = {'aa': 'plain_again', 'noop': 'noop', 'whitelist': 'whitelist',
                '1000': 'whitelist@1000', 'norl': 'whitelist_norl',
@@ -156,7 +167,9 @@ COMPARISONS = {'aa': 'plain_again', 'noop': 'noop', 'whitelist': 'whitelist',
                'single': 'whitelist_single',
                'single1000': 'whitelist_single@1000',
                'nomemo': 'whitelist_nomemo',
-               'noclients': 'whitelist_noclients'}
+               'noclients': 'whitelist_noclients',
+               'flatjudge': 'whitelist_flatjudge',
+               'flatjudge1000': 'whitelist_flatjudge@1000'}
 DEFAULT_COMPARISONS = ('aa', 'noop', 'whitelist', '1000', 'norl')
 KEPT = {'rules_cache_time': '10'}
 SINGLE = {'replica_reads': 'false'}
