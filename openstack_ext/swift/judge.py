@@ -195,7 +195,7 @@ class Judgment(object):
         self.refused = None  # the client's own request's Refusal
         self.subrequest_refused = None  # the last subrequest's Refusal
         self.changes = []  # trail.Change of the client's own request
-        self.denied = False  # auth or the owner's gate refused it
+        self.denied = None  # status of the refusal it got when last asked
         self.status = None  # the status its answer started with
 
     def __call__(self, req):
@@ -218,21 +218,22 @@ class Judgment(object):
             denial, change = self.owner.denial(req, target, self.client)
             if change is not None and env is self.env:
                 self.changes.append(change)  # logged when the answer starts
-        if denial is not None and env is self.env:
-            self.denied = True
+        if env is self.env:  # a later question may admit what one refused
+            self.denied = denial and getattr(denial, 'status_int', 0)
         return denial
 
     def wrote_nothing(self):
         """Whether the client's own request surely reached no backend.
 
-        ``swift.authorize`` refused it, and its answer is that refusal
-        (``401`` or ``403``): Swift's proxy asks before it sends anything
-        to a backend, and answers the refusal unless it asks again and is
-        admitted (its delayed denial), which then answers otherwise. When
-        the answer never started (the app raised), it may have.
+        ``swift.authorize`` (auth's, or the owner's gate) refused it when
+        last asked, and its answer is that refusal's ``401`` or ``403``:
+        Swift's proxy asks before it sends anything to a backend, and
+        answers the refusal unless it asks again and is admitted (its
+        delayed denial). Any other answer, and one that never started
+        (the app raised), may follow a write.
         """
-        return self.denied and self.status is not None and \
-            self.status[:3] in ('401', '403')
+        return self.denied in (401, 403) and self.status is not None and \
+            self.status[:3] == str(self.denied)
 
     def settle(self, req=None):
         """Judge the client's own request if it is still pending.

@@ -860,9 +860,11 @@ class TestForgetWritten(MiddlewareTestCase):
                             'swift.cache': memcache,
                             'swift.infocache': info_cache()})
         self.assertEqual(status, req.get_response(self.mw).status_int // 100)
-        return {holder for holder in holders
-                if memcache.get(holder) is None and
-                memcache.get(replicas.cache_key(holder)) is None}
+        info_gone = {h for h in holders if memcache.get(h) is None}
+        kept_gone = {h for h in holders
+                     if memcache.get(replicas.cache_key(h)) is None}
+        self.assertEqual(info_gone, kept_gone)  # both entries, or neither
+        return info_gone
 
     def test_a_write_to_a_holder_drops_both_entries_of_it(self):
         for method in ('POST', 'PUT', 'DELETE'):
@@ -918,6 +920,45 @@ class TestForgetWritten(MiddlewareTestCase):
         self.mw = self.make({'always_allow': ALWAYS}, app=writing_anyway)
         self.assertEqual({'container/AUTH_a/c'},
                          self.write('/v1/AUTH_a/c', 'PUT', refusing))
+
+    def test_a_refusal_answered_without_one_drops_both_entries(self):
+        # Only the refusal of the client's own request, when last asked
+        # and answered as such, proves nothing landed: not a 403 of
+        # another origin (a backend's, after a partial write), not one
+        # after a later question admitted, not a subrequest's refusal.
+        def refusing_once():
+            asked = []
+
+            def authorize(req):
+                asked.append(req)
+                return swob.HTTPForbidden(request=req) \
+                    if len(asked) == 1 else None
+            return authorize
+
+        def no_question(env, start_response):
+            start_response('403 Forbidden', [])
+            return [b'']
+
+        def refused_then_admitted(env, start_response):
+            for _question in range(2):
+                env['swift.authorize'](swob.Request(env))
+            start_response('403 Forbidden', [])
+            return [b'']
+
+        def subrequest_refused(env, start_response):
+            sub = swob.Request.blank('/v1/AUTH_a/c2', environ={
+                'REQUEST_METHOD': 'PUT',
+                'swift.authorize': env['swift.authorize'],
+                'swift.infocache': env['swift.infocache']})
+            self.assertIsNotNone(sub.environ['swift.authorize'](sub))
+            start_response('403 Forbidden', [])
+            return [b'']
+
+        for app in (no_question, refused_then_admitted, subrequest_refused):
+            self.mw = self.make({'always_allow': ALWAYS}, app=app)
+            self.assertEqual({'container/AUTH_a/c'}, self.write(
+                '/v1/AUTH_a/c', 'POST', refusing_once(), status=4),
+                app.__name__)
 
     def test_reads_and_object_writes_drop_nothing(self):
         self.assertEqual(set(), self.write('/v1/AUTH_a/c', 'GET'))
