@@ -219,7 +219,8 @@ class Judgment(object):
             if change is not None and env is self.env:
                 self.changes.append(change)  # logged when the answer starts
         if env is self.env:  # a later question may admit what one refused
-            self.denied = denial and getattr(denial, 'status_int', 0)
+            self.denied = None if denial is None else \
+                getattr(denial, 'status_int', 0)
         return denial
 
     def wrote_nothing(self):

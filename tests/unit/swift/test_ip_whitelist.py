@@ -92,6 +92,18 @@ def fake_auth(owner):
     return authorize
 
 
+def refusing_auth(refusal=swob.HTTPForbidden, times=None):
+    """A ``swift.authorize`` that refuses: always, or the first *times*."""
+    asked = []
+
+    def authorize(req):
+        asked.append(req)
+        if times is None or len(asked) <= times:
+            return refusal(request=req)
+        return None
+    return authorize
+
+
 def info_cache(account_rule=None, container_rule=None, account_status=200,
                container_status=200):
     def headers(kind, value):
@@ -877,25 +889,16 @@ class TestForgetWritten(MiddlewareTestCase):
     def test_a_write_auth_refuses_drops_nothing(self):
         # Else anybody the rules admit could make the next request read
         # every primary, once per refused write.
-        for status in (swob.HTTPForbidden, swob.HTTPUnauthorized):
-            def refusing(req, status=status):
-                return status(request=req)
+        for refusal in (swob.HTTPForbidden, swob.HTTPUnauthorized):
             for method in ('POST', 'PUT', 'DELETE'):
                 self.assertEqual(set(), self.write(
-                    '/v1/AUTH_a/c', method, refusing, status=4))
-            self.assertEqual(set(), self.write('/v1/AUTH_a', 'POST',
-                                               refusing, status=4))
+                    '/v1/AUTH_a/c', method, refusing_auth(refusal),
+                    status=4))
+            self.assertEqual(set(), self.write(
+                '/v1/AUTH_a', 'POST', refusing_auth(refusal), status=4))
 
     def test_a_denial_then_admitted_drops_both_entries(self):
         # Swift's delayed denial: refused, asked again, admitted, written.
-        asked = []
-
-        def admitted_second(req):
-            asked.append(req.method)
-            if len(asked) == 1:
-                return swob.HTTPForbidden(request=req)
-            return None
-
         def delaying_proxy(env, start_response):
             self.assertIsNotNone(env['swift.authorize'](swob.Request(env)))
             self.assertIsNone(env['swift.authorize'](swob.Request(env)))
@@ -904,7 +907,8 @@ class TestForgetWritten(MiddlewareTestCase):
 
         self.mw = self.make({'always_allow': ALWAYS}, app=delaying_proxy)
         self.assertEqual({'container/AUTH_a/c'},
-                         self.write('/v1/AUTH_a/c', 'POST', admitted_second))
+                         self.write('/v1/AUTH_a/c', 'POST',
+                                    refusing_auth(times=1)))
 
     def test_a_denial_that_is_not_the_answer_drops_both_entries(self):
         # Something right of the filter asked, was refused, and wrote
@@ -914,27 +918,15 @@ class TestForgetWritten(MiddlewareTestCase):
             start_response('202 Accepted', [])
             return [b'']
 
-        def refusing(req):
-            return swob.HTTPForbidden(request=req)
-
         self.mw = self.make({'always_allow': ALWAYS}, app=writing_anyway)
         self.assertEqual({'container/AUTH_a/c'},
-                         self.write('/v1/AUTH_a/c', 'PUT', refusing))
+                         self.write('/v1/AUTH_a/c', 'PUT', refusing_auth()))
 
     def test_a_refusal_answered_without_one_drops_both_entries(self):
         # Only the refusal of the client's own request, when last asked
         # and answered as such, proves nothing landed: not a 403 of
         # another origin (a backend's, after a partial write), not one
         # after a later question admitted, not a subrequest's refusal.
-        def refusing_once():
-            asked = []
-
-            def authorize(req):
-                asked.append(req)
-                return swob.HTTPForbidden(request=req) \
-                    if len(asked) == 1 else None
-            return authorize
-
         def no_question(env, start_response):
             start_response('403 Forbidden', [])
             return [b'']
@@ -957,7 +949,7 @@ class TestForgetWritten(MiddlewareTestCase):
         for app in (no_question, refused_then_admitted, subrequest_refused):
             self.mw = self.make({'always_allow': ALWAYS}, app=app)
             self.assertEqual({'container/AUTH_a/c'}, self.write(
-                '/v1/AUTH_a/c', 'POST', refusing_once(), status=4),
+                '/v1/AUTH_a/c', 'POST', refusing_auth(times=1), status=4),
                 app.__name__)
 
     def test_reads_and_object_writes_drop_nothing(self):
@@ -993,7 +985,7 @@ class TestForgetWritten(MiddlewareTestCase):
                                  environ={'REQUEST_METHOD': 'POST'})
         req.environ.update({
             'REMOTE_ADDR': ALWAYS,
-            'swift.authorize': lambda req: swob.HTTPForbidden(request=req),
+            'swift.authorize': refusing_auth(),
             'swift.cache': memcache, 'swift.infocache': info_cache()})
         self.assertRaises(RuntimeError, req.get_response, self.mw)
         self.assertIsNone(memcache.get('container/AUTH_a/c'))
