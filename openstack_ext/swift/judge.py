@@ -180,7 +180,7 @@ class Judgment(object):
 
     __slots__ = ('judge', 'owner', 'client', 'env', 'path', 'method',
                  'target', 'authorize', 'pending', 'refused',
-                 'subrequest_refused', 'changes', 'denied', 'status')
+                 'subrequest_refused', 'changes', 'denial_status', 'status')
 
     def __init__(self, judge, owner, client, env, target, authorize):
         self.judge = judge
@@ -195,7 +195,7 @@ class Judgment(object):
         self.refused = None  # the client's own request's Refusal
         self.subrequest_refused = None  # the last subrequest's Refusal
         self.changes = []  # trail.Change of the client's own request
-        self.denied = None  # status of the refusal it got when last asked
+        self.denial_status = None  # of the refusal it got when last asked
         self.status = None  # the status its answer started with
 
     def __call__(self, req):
@@ -219,7 +219,7 @@ class Judgment(object):
             if change is not None and env is self.env:
                 self.changes.append(change)  # logged when the answer starts
         if env is self.env:  # a later question may admit what one refused
-            self.denied = None if denial is None else \
+            self.denial_status = None if denial is None else \
                 getattr(denial, 'status_int', 0)
         return denial
 
@@ -233,8 +233,9 @@ class Judgment(object):
         delayed denial). Any other answer, and one that never started
         (the app raised), may follow a write.
         """
-        return self.denied in (401, 403) and self.status is not None and \
-            self.status[:3] == str(self.denied)
+        return self.denial_status in (401, 403) and \
+            self.status is not None and \
+            self.status[:3] == str(self.denial_status)
 
     def settle(self, req=None):
         """Judge the client's own request if it is still pending.
